@@ -1,0 +1,1 @@
+"""safesocial: a school's social media policy, carried out."""

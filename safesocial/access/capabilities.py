@@ -1,0 +1,146 @@
+"""Who may do what, stated as data.
+
+A person's roles are their community role (from their kind: staff, learner, parent...) plus
+any current role assignments (headteacher, DSL...). Each role grants capabilities; a capability
+is a dotted name asked for by views and commands through `safesocial.access.require`.
+"""
+
+from __future__ import annotations
+
+from safesocial.people.models import Person, Role
+
+# Community roles come from what a person is; they are not assigned.
+STAFF = "staff"
+VOLUNTEER = "volunteer"
+LEARNER = "learner"
+PARENT = "parent"
+TRUSTEE = "trustee"
+
+COMMUNITY_ROLE_OF_KIND: dict[str, str] = {
+    Person.Kind.TEACHING_STAFF: STAFF,
+    Person.Kind.SUPPORT_STAFF: STAFF,
+    Person.Kind.VOLUNTEER: VOLUNTEER,
+    Person.Kind.LEARNER: LEARNER,
+    Person.Kind.PARENT: PARENT,
+    Person.Kind.TRUSTEE: TRUSTEE,
+}
+
+# Every capability, with what it lets a person do. A view asking for a name not listed here
+# is a programming error, caught by the test suite.
+CAPABILITIES: dict[str, str] = {
+    "school.view": "See the school's signed-in home page",
+    "people.view": "See the list of people and their roles",
+    "people.import": "Import people from the MIS",
+    "people.manage_roles": "Assign and end roles",
+    "accounts.manage": "Disable accounts and end their sessions",
+    "audit.view": "Read the audit trail and export its chain hash",
+    "concerns.report": "Report a concern",
+    "concerns.view_own": "See the concerns one reported",
+    "concerns.view_all": "See every concern one is not kept off",
+    "concerns.triage": "Triage, investigate and close concerns",
+    "concerns.allegations": "Handle allegations against staff",
+    "declarations.manage": "Record decisions on declared relationships",
+    "policies.view": "Read the school's policies",
+    "policies.edit": "Draft and edit policies",
+    "policies.sign": "Sign a policy version off",
+    "policies.review": "Record formal reviews",
+    "channels.draft_post": "Draft posts for an official channel",
+    "channels.approve_post": "Review and approve a colleague's post",
+    "channels.manage": "Manage the channel register",
+    "channels.approve_channel": "Approve a channel's risk assessment",
+    "consents.manage": "Record and withdraw image consent",
+    "netpolicy.view": "See the network rules",
+    "netpolicy.edit": "Edit the network rules",
+    "monitoring.view": "See monitoring reports",
+    "reviews.view": "See the compliance map and the annual review pack",
+    "office.requests": "Handle requests for policy copies",
+}
+
+_ALL_STAFF = frozenset({"school.view", "concerns.report", "concerns.view_own", "policies.view"})
+_LEADERSHIP = _ALL_STAFF | {
+    "people.view",
+    "concerns.view_all",
+    "monitoring.view",
+    "reviews.view",
+    "netpolicy.view",
+    "channels.approve_post",
+}
+_SAFEGUARDING = _LEADERSHIP | {
+    "concerns.triage",
+    "declarations.manage",
+    "consents.manage",
+    "people.import",
+}
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    STAFF: _ALL_STAFF | {"channels.approve_post"},
+    VOLUNTEER: _ALL_STAFF,
+    LEARNER: frozenset({"school.view", "concerns.report", "concerns.view_own", "policies.view"}),
+    PARENT: frozenset({"school.view", "concerns.report", "concerns.view_own", "policies.view"}),
+    TRUSTEE: frozenset({"school.view", "policies.view", "reviews.view"}),
+    Role.HEADTEACHER: _SAFEGUARDING
+    | {
+        "concerns.allegations",
+        "policies.edit",
+        "policies.sign",
+        "policies.review",
+        "channels.manage",
+        "channels.approve_channel",
+        "people.manage_roles",
+        "accounts.manage",
+        "audit.view",
+        "netpolicy.edit",
+    },
+    Role.DSL: _SAFEGUARDING | {"policies.edit", "audit.view"},
+    Role.DEPUTY_DSL: _SAFEGUARDING,
+    Role.LEADERSHIP: _LEADERSHIP | {"channels.manage"},
+    Role.CHAIR_OF_TRUSTEES: frozenset(
+        {
+            "school.view",
+            "policies.view",
+            "policies.sign",
+            "policies.review",
+            "reviews.view",
+            "concerns.allegations",
+        }
+    ),
+    Role.SAFEGUARDING_TRUSTEE: frozenset(
+        {"school.view", "policies.view", "policies.review", "reviews.view"}
+    ),
+    Role.NETWORK_MANAGER: _ALL_STAFF | {"netpolicy.view", "netpolicy.edit", "monitoring.view"},
+    Role.CHANNEL_MANAGER: _ALL_STAFF | {"channels.draft_post", "channels.approve_post"},
+    Role.SCHOOL_OFFICE: _ALL_STAFF | {"office.requests", "people.view", "people.import"},
+}
+
+# Holders of these roles must sign in with a second factor before any capability below.
+TWO_FACTOR_ROLES: frozenset[str] = frozenset(
+    {
+        Role.HEADTEACHER,
+        Role.DSL,
+        Role.DEPUTY_DSL,
+        Role.LEADERSHIP,
+        Role.CHAIR_OF_TRUSTEES,
+        Role.SAFEGUARDING_TRUSTEE,
+        TRUSTEE,
+    }
+)
+# Safeguarding records, sign-offs and anything that reads personal data in bulk.
+TWO_FACTOR_CAPABILITIES: frozenset[str] = frozenset(
+    {
+        "people.view",
+        "people.import",
+        "people.manage_roles",
+        "accounts.manage",
+        "audit.view",
+        "concerns.view_all",
+        "concerns.triage",
+        "concerns.allegations",
+        "declarations.manage",
+        "consents.manage",
+        "policies.sign",
+        "policies.review",
+        "reviews.view",
+        "monitoring.view",
+        "channels.approve_channel",
+    }
+)

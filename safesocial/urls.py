@@ -1,0 +1,30 @@
+"""Addresses: /s/<school>/ for signed-in pages, /p/<school>/ for public ones."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, URLResolver, include, path
+
+from safesocial.access import views as access_views
+from safesocial.people import views as people_views
+
+school_patterns: list[URLPattern | URLResolver] = [
+    path("", include("safesocial.people.urls")),
+    path("audit/", include("safesocial.audit.urls")),
+    path("people/<int:person>/end-sessions/", access_views.end_sessions, name="end_sessions"),
+]
+
+public_patterns: list[URLPattern | URLResolver] = [
+    path("", people_views.public_school, name="public_school"),
+]
+
+urlpatterns = [
+    path("", people_views.home, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", access_views.two_factor, name="two_factor"),
+    path("s/<slug:school>/", include(school_patterns)),
+    path("p/<slug:school>/", include(public_patterns)),
+]
