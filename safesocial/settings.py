@@ -51,11 +51,17 @@ INSTALLED_APPS = [
     "safesocial.people",
     "safesocial.access",
     "safesocial.jobs",
+    "safesocial.policies",
+    "safesocial.concerns",
+    "safesocial.netpolicy",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outermost after static files, so every response (early redirects too) gets the headers.
+    "csp.middleware.CSPMiddleware",
+    "safesocial.access.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -64,8 +70,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "safesocial.access.middleware.NoStoreMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -185,7 +189,10 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+# Collected files exist only in production; development serves them from the app folders.
+STATIC_ROOT = (
+    Path(env_str("SAFESOCIAL_STATIC_ROOT", str(VAR_DIR / "static"))) if PRODUCTION else None
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,19 +1,37 @@
 """Addresses: /s/<school>/ for signed-in pages, /p/<school>/ for public ones."""
 
+import importlib.util
+
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from safesocial.access import views as access_views
 from safesocial.people import views as people_views
 
+PUBLIC_APPS = ("policies", "concerns", "netpolicy")
+
+
+def include_public(app: str) -> URLResolver:
+    """Mount safesocial.<app>.public_urls at /p/<school>/ when the app has public pages."""
+    module = f"safesocial.{app}.public_urls"
+    if importlib.util.find_spec(module) is None:
+        return path("", include(([], f"{app}_public")))
+    return path("", include((module, f"{app}_public")))
+
+
 school_patterns: list[URLPattern | URLResolver] = [
     path("", include("safesocial.people.urls")),
     path("audit/", include("safesocial.audit.urls")),
+    path("policies/", include("safesocial.policies.urls")),
+    path("concerns/", include("safesocial.concerns.urls")),
+    path("network/", include("safesocial.netpolicy.urls")),
     path("people/<int:person>/end-sessions/", access_views.end_sessions, name="end_sessions"),
 ]
 
 public_patterns: list[URLPattern | URLResolver] = [
     path("", people_views.public_school, name="public_school"),
+    # Each app's public pages (no sign-in) live in its public_urls.py, under /p/<school>/.
+    *(include_public(app) for app in PUBLIC_APPS),
 ]
 
 urlpatterns = [

@@ -121,6 +121,7 @@ TWO_FACTOR_ROLES: frozenset[str] = frozenset(
         Role.LEADERSHIP,
         Role.CHAIR_OF_TRUSTEES,
         Role.SAFEGUARDING_TRUSTEE,
+        Role.SCHOOL_OFFICE,  # reads and imports the whole school's personal data
         TRUSTEE,
     }
 )

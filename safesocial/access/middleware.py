@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, get_user_model, logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +26,9 @@ class SessionLimitsMiddleware:
     """Ends a session 12 hours after sign-in, or when an administrator revoked it.
 
     The 30-minute idle limit is the session cookie's age, renewed by every request.
-    A disabled account is already signed out by Django's backend (inactive users are refused).
+    A disabled (or deleted) account is refused by Django's backend, which leaves the request
+    anonymous but keeps the session: it is flushed here, so enabling the account again does
+    not bring a session back that someone kept alive meanwhile.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -42,8 +44,34 @@ class SessionLimitsMiddleware:
             revoked = revoked_at is not None and revoked_at.timestamp() >= signed_in_at
             if expired or revoked:
                 logout(request)
-                return redirect(f"{reverse('login')}?ended=1")
+                return _ended()
+        elif SESSION_KEY in request.session:
+            _end_orphaned_session(request)
+            return _ended()
         return self.get_response(request)
+
+
+def _ended() -> HttpResponse:
+    # This response leaves before NoStoreMiddleware sees it: mark it here.
+    response = redirect(f"{reverse('login')}?ended=1")
+    add_never_cache_headers(response)
+    return response
+
+
+def _end_orphaned_session(request: HttpRequest) -> None:
+    """The session names an account that may no longer sign in: end it, and say so."""
+    from safesocial.audit.services import audit_record
+
+    user_id = request.session.get(SESSION_KEY)
+    request.session.flush()
+    users = get_user_model()._default_manager
+    account = users.filter(pk=user_id).first() if user_id is not None else None
+    audit_record(
+        action="auth.session_ended",
+        actor=account,
+        actor_label="" if account is not None else "deleted account",
+        request=request,
+    )
 
 
 class NoStoreMiddleware:

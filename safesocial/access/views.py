@@ -22,7 +22,9 @@ from safesocial.people.models import Person
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return "/"
 
@@ -37,6 +39,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         device = match_token(user, form.cleaned_data["token"])
         if device is not None:
             otp_login(request, device)
+            # The session has just gained access to safeguarding records: give it a new key,
+            # so a key learnt before this step is worth nothing after it.
+            request.session.cycle_key()
             audit_record(action="auth.second_factor", actor=user, request=request)
             return redirect(_safe_next(request))
         audit_record(action="auth.second_factor_failed", actor=user, request=request)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -44,9 +45,22 @@ def compute_hash(entry: AuditEntry) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address in one canonical spelling, or None when it is not an address.
+
+    The hash covers the address as written, so it must read back from the database exactly as
+    it was hashed: PostgreSQL's `inet` re-spells IPv6 (lower case, compressed) and refuses
+    anything that is not an address (a Unix socket peer), which would abort the transaction.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    raw = str(request.META.get("REMOTE_ADDR") or "").strip()
+    try:
+        address = ipaddress.ip_address(raw.split("%", 1)[0])  # no IPv6 zone: inet refuses it
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.compressed
 
 
 @transaction.atomic
@@ -93,12 +107,18 @@ class VerifyResult:
     entries: int
     first_bad_id: int | None = None
     problem: str = ""
+    # The head the entries were checked against, read before them.
+    head_sequence: int = 0
+    head_hash: str = GENESIS_HASH
 
 
-def _iterate(batch: int = 2000) -> Iterator[AuditEntry]:
+def _iterate(upto: int | None, batch: int = 2000) -> Iterator[AuditEntry]:
     last = 0
     while True:
-        chunk = list(AuditEntry.objects.filter(sequence__gt=last).order_by("sequence")[:batch])
+        query = AuditEntry.objects.filter(sequence__gt=last)
+        if upto is not None:
+            query = query.filter(sequence__lte=upto)
+        chunk = list(query.order_by("sequence")[:batch])
         if not chunk:
             return
         yield from chunk
@@ -106,26 +126,54 @@ def _iterate(batch: int = 2000) -> Iterator[AuditEntry]:
 
 
 def audit_verify() -> VerifyResult:
-    """Recompute the chain; name the first entry that was altered, removed or reordered."""
+    """Recompute the chain; name the first entry that was altered, removed or reordered.
+
+    The head is read first and only the entries up to it are checked, so entries appended by
+    other processes while this runs are left for the next run instead of looking like a
+    mismatch at the end of the chain.
+    """
+    head = ChainHead.objects.filter(pk=1).first()
+    head_sequence, head_hash = (head.last_sequence, head.last_hash) if head else (0, GENESIS_HASH)
+
+    def result(ok: bool, count: int, bad: int | None = None, problem: str = "") -> VerifyResult:
+        return VerifyResult(ok, count, bad, problem, head_sequence, head_hash)
+
     expected_previous = GENESIS_HASH
     expected_sequence = 1
     count = 0
-    for entry in _iterate():
+    previous: AuditEntry | None = None
+    for entry in _iterate(upto=head_sequence if head is not None else None):
         if entry.sequence != expected_sequence:
-            return VerifyResult(
+            return result(
                 False, count, entry.pk, f"sequence {expected_sequence} is missing before this entry"
             )
+        intact = compute_hash(entry) == entry.entry_hash
         if entry.previous_hash != expected_previous:
-            return VerifyResult(False, count, entry.pk, "does not follow the entry before it")
-        if compute_hash(entry) != entry.entry_hash:
-            return VerifyResult(False, count, entry.pk, "its content was changed")
+            if intact and previous is not None:
+                # This entry is as written, but chained to a hash the entry before no longer
+                # has: that one was rewritten and its own hash recomputed to hide it.
+                return result(
+                    False, count - 1, previous.pk, "it was changed and its hash recomputed"
+                )
+            return result(False, count, entry.pk, "does not follow the entry before it")
+        if not intact:
+            return result(False, count, entry.pk, "its content was changed")
         expected_previous = entry.entry_hash
         expected_sequence += 1
         count += 1
-    head = ChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_sequence != count or head.last_hash != expected_previous):
-        return VerifyResult(False, count, None, "the latest entries were removed")
-    return VerifyResult(True, count)
+        previous = entry
+    if head is None:
+        if count:
+            return result(False, count, None, "the chain head row is missing")
+        return result(True, 0)
+    if count < head_sequence:
+        return result(False, count, None, "the latest entries were removed")
+    if expected_previous != head_hash:
+        # Every entry is consistent with the one before, but the last one is not the entry
+        # the head recorded: it was rewritten with its hash recomputed.
+        bad = previous.pk if previous is not None else None
+        return result(False, count - 1, bad, "it does not match the chain head")
+    return result(True, count)
 
 
 def chain_head() -> tuple[int, str]:

@@ -29,7 +29,8 @@ def audit_list(request: HttpRequest, member: Membership) -> HttpResponse:
 def audit_head(request: HttpRequest, member: Membership) -> HttpResponse:
     """A small text file to print or send elsewhere: proof, later, that nothing was rewritten."""
     result = audit_verify()
-    sequence, digest = chain_head()
+    # The head the check was made against, not one read later: other processes may append.
+    sequence, digest = result.head_sequence, result.head_hash
     audit_record(
         action="audit.head_exported", actor=request.user, school=member.school, request=request
     )

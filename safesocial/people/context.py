@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from django.http import HttpRequest
@@ -9,13 +10,27 @@ from django.urls import reverse
 
 from safesocial.access.core import memberships
 
-# (capability, label, url name): shown when the member has the capability.
-NAVIGATION: tuple[tuple[str, str, str], ...] = (
+# (capability, label, url name): shown when the member has the capability. Each app adds its
+# own entries in <app>/navigation.py.
+CORE_NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("school.view", "Home", "people:dashboard"),
     ("people.view", "People", "people:list"),
     ("people.import", "Import", "people:import"),
+)
+APP_NAVIGATION = ("policies", "concerns", "netpolicy")
+CLOSING_NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("audit.view", "Audit trail", "audit:list"),
 )
+
+
+def _navigation() -> tuple[tuple[str, str, str], ...]:
+    items = list(CORE_NAVIGATION)
+    for app in APP_NAVIGATION:
+        items.extend(import_module(f"safesocial.{app}.navigation").ITEMS)
+    return (*items, *CLOSING_NAVIGATION)
+
+
+NAVIGATION = _navigation()
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import importlib.util
 import random
 from dataclasses import dataclass
+from importlib import import_module
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -92,6 +94,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("parent", Person.Kind.PARENT, (), "Parent of the year 9 learner"),
 )
 
+DEMO_APPS = ("policies", "concerns", "netpolicy")
 STAFF_COUNT = 40
 LEARNERS_PER_YEAR = {7: 100, 8: 100, 9: 100, 10: 100, 11: 100, 12: 50, 13: 50}
 
@@ -245,6 +248,10 @@ def load_demo(*, today: dt.date | None = None) -> School:
         batch_size=500,
     )
     _load_logins(school, start_year, today, by_mis)
+    for app in DEMO_APPS:
+        # Each app adds its own demo records in <app>/demo.py: load_demo_data(school=..., today=...)
+        if importlib.util.find_spec(f"safesocial.{app}.demo") is not None:
+            import_module(f"safesocial.{app}.demo").load_demo_data(school=school, today=today)
     audit_record(action="demo.loaded", school=school, actor_label="load-demo")
     return school
 

@@ -19,14 +19,16 @@ DROP FUNCTION IF EXISTS audit_entry_append_only();
 """
 
 
+# params=None: the SQL is sent as written. With the default params=() Django merges parameters
+# client-side, and psycopg then reads the "%" of RAISE's message as a placeholder and fails.
 def create(apps, schema_editor):  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)
 
 
 def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
 
 
 class Migration(migrations.Migration):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from safesocial.audit.services import audit_verify, chain_head
+from safesocial.audit.services import audit_verify
 
 
 class Command(BaseCommand):
@@ -20,10 +20,13 @@ class Command(BaseCommand):
         if result.ok:
             self.stdout.write(f"OK {result.entries} entries")
             if options["head"]:
-                sequence, digest = chain_head()
-                self.stdout.write(f"head {sequence} {digest}")
+                self.stdout.write(f"head {result.head_sequence} {result.head_hash}")
             return
-        where = f"entry id {result.first_bad_id}" if result.first_bad_id else "end of the chain"
+        where = (
+            f"entry id {result.first_bad_id}"
+            if result.first_bad_id is not None
+            else "end of the chain"
+        )
         self.stderr.write(
             f"FAILED at {where}: {result.problem} ({result.entries} entries verified)"
         )

@@ -1,0 +1,165 @@
+"""Every route of the project, for every role and an anonymous visitor, from one table.
+
+A route missing from the table fails the suite, so a new page cannot ship without its row.
+Outcomes: "ok" (2xx), "login" (redirect to sign-in), "2fa" (redirect to the second factor),
+"redirect" (any other redirect), 403, 404, 405.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import import_module
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from safesocial.people.models import Person
+from tests.conftest import Cast
+
+ROLES = [
+    "anonymous",
+    "teacher",
+    "volunteer",
+    "headteacher",
+    "headteacher_no_2fa",
+    "dsl",
+    "dsl_no_2fa",
+    "deputy_dsl",
+    "leadership",
+    "chair",
+    "trustee",
+    "network_manager",
+    "channel_manager",
+    "office",
+    "learner",
+    "parent",
+    "outsider",
+]
+STAFF_AREA_MEMBERS = {r: "ok" for r in ROLES if r not in {"anonymous", "outsider"}}
+
+# Groups used in the table to keep rows short.
+EVERY_MEMBER = {"anonymous": "login", "outsider": 404, **STAFF_AREA_MEMBERS}
+
+
+def only(allowed: set[str], *, two_factor: bool = True, success: str = "ok") -> dict[str, Any]:
+    """`allowed` roles get in; others 403; strangers 404; anonymous to sign-in."""
+    outcome: dict[str, Any] = {"anonymous": "login", "outsider": 404}
+    for role in ROLES:
+        if role in outcome:
+            continue
+        base = role.removesuffix("_no_2fa")
+        if base in allowed:
+            outcome[role] = "2fa" if role.endswith("_no_2fa") and two_factor else success
+        else:
+            outcome[role] = 403
+    return outcome
+
+
+PUBLIC = dict.fromkeys(ROLES, "ok")
+
+# url name -> (method, kwargs, outcomes by role)
+ROUTES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+    "home": ("GET", {}, {"anonymous": "login", **{r: "redirect" for r in ROLES[1:]}}),
+    "login": ("GET", {}, {"anonymous": "ok", **{r: "redirect" for r in ROLES[1:]}}),
+    "logout": ("GET", {}, dict.fromkeys(ROLES, 405)),
+    "two_factor": ("GET", {}, {"anonymous": "login", **{r: "ok" for r in ROLES[1:]}}),
+    "public_school": ("GET", {"school": "test"}, PUBLIC),
+    "people:dashboard": ("GET", {"school": "test"}, EVERY_MEMBER),
+    "people:list": (
+        "GET",
+        {"school": "test"},
+        only({"headteacher", "dsl", "deputy_dsl", "leadership", "office"}),
+    ),
+    "people:import": (
+        "GET",
+        {"school": "test"},
+        only({"headteacher", "dsl", "deputy_dsl", "office"}),
+    ),
+    "audit:list": ("GET", {"school": "test"}, only({"headteacher", "dsl"})),
+    "audit:head": ("GET", {"school": "test"}, only({"headteacher", "dsl"})),
+    "end_sessions": (
+        "POST",
+        {"school": "test", "person": "teacher"},
+        only({"headteacher"}, success="redirect"),
+    ),
+}
+
+
+for _app in ("policies", "concerns", "netpolicy"):
+    # Each app keeps its rows in tests/<app>/route_table.py.
+    ROUTES.update(import_module(f"tests.{_app}.route_table").ROUTES)
+
+
+def _route_names(patterns: list[Any], namespace: str = "") -> Iterator[str]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _route_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}"
+        elif isinstance(pattern, URLPattern):
+            yield f"<unnamed {pattern.pattern}>"
+
+
+def test_every_route_is_in_the_table() -> None:
+    names = set(_route_names(get_resolver().url_patterns))
+    assert names - set(ROUTES) == set(), "add these routes to ROUTES with their expected outcomes"
+    assert set(ROUTES) - names == set(), "these table rows name routes that no longer exist"
+
+
+def test_every_row_names_every_role() -> None:
+    for name, (_, _, outcomes) in ROUTES.items():
+        assert set(outcomes) == set(ROLES), name
+
+
+def _client_for(role: str, cast: Cast) -> Client:
+    client = Client()
+    if role == "anonymous":
+        return client
+    base = role.removesuffix("_no_2fa")
+    user = cast[base]
+    client.force_login(user)
+    if not role.endswith("_no_2fa"):
+        device = TOTPDevice.objects.get(user=user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def _outcome(response: Any) -> Any:
+    if 200 <= response.status_code < 300:
+        return "ok"
+    if response.status_code in (301, 302):
+        location = response["Location"]
+        if location.startswith(reverse("login")):
+            return "login"
+        if location.startswith(reverse("two_factor")):
+            return "2fa"
+        return "redirect"
+    return response.status_code
+
+
+CASES = [(name, role) for name in ROUTES for role in ROLES]
+
+
+@pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_route_outcome_for_role(name: str, role: str, cast: Cast) -> None:
+    method, kwargs, outcomes = ROUTES[name]
+    kwargs = dict(kwargs)
+    if kwargs.get("person") == "teacher":
+        kwargs["person"] = Person.objects.get(user=cast["teacher"]).pk
+    url = reverse(name, kwargs=kwargs)
+    client = _client_for(role, cast)
+    response = client.post(url) if method == "POST" else client.get(url)
+    assert _outcome(response) == outcomes[role], f"{method} {url} as {role}"
+
+
+def test_unknown_school_is_404_for_members(cast: Cast) -> None:
+    client = _client_for("headteacher", cast)
+    assert client.get("/s/no-such-school/").status_code == 404
+    assert client.get("/p/no-such-school/").status_code == 404
