@@ -134,6 +134,24 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Optional sign-in through OpenID Connect (README, "Sign-in with Microsoft Entra ID or Google").
+OIDC_ENABLED = bool(env_str("SAFESOCIAL_OIDC_CLIENT_ID", ""))
+OIDC_NAME = env_str("SAFESOCIAL_OIDC_NAME", "your organisation")
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("safesocial.access.oidc.SchoolAccountOIDCBackend")
+    OIDC_RP_CLIENT_ID = env_str("SAFESOCIAL_OIDC_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env_str("SAFESOCIAL_OIDC_CLIENT_SECRET")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("SAFESOCIAL_OIDC_AUTHORIZATION_ENDPOINT")
+    OIDC_OP_TOKEN_ENDPOINT = env_str("SAFESOCIAL_OIDC_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = env_str("SAFESOCIAL_OIDC_USER_ENDPOINT")
+    OIDC_RP_SIGN_ALGO = env_str("SAFESOCIAL_OIDC_SIGN_ALGO", "RS256")
+    if OIDC_RP_SIGN_ALGO.startswith("RS"):
+        OIDC_OP_JWKS_ENDPOINT = env_str("SAFESOCIAL_OIDC_JWKS_ENDPOINT")
+OIDC_RP_SCOPES = "openid email"
+OIDC_CREATE_USER = False
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+
 # Lock an account and address pair out after repeated failures (django-axes).
 AXES_FAILURE_LIMIT = env_int("SAFESOCIAL_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
@@ -226,5 +244,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("SAFESOCIAL_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # Third-party loggers that would write usernames or email addresses below WARNING.
+    "loggers": {"axes": {"level": "WARNING"}, "mozilla_django_oidc": {"level": "WARNING"}},
 }

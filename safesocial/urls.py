@@ -2,6 +2,7 @@
 
 import importlib.util
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -38,7 +39,7 @@ urlpatterns = [
     path("", people_views.home, name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        access_views.SignInView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -46,3 +47,5 @@ urlpatterns = [
     path("s/<slug:school>/", include(school_patterns)),
     path("p/<slug:school>/", include(public_patterns)),
 ]
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +22,15 @@ from safesocial.access.forms import TokenForm
 from safesocial.access.services import sessions_end
 from safesocial.audit.services import audit_record
 from safesocial.people.models import Person
+
+
+class SignInView(LoginView):
+    """Django's sign-in, offering the organisation's OpenID Connect provider when set up."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["oidc_name"] = settings.OIDC_NAME if settings.OIDC_ENABLED else ""
+        return context
 
 
 def _safe_next(request: HttpRequest) -> str:
