@@ -30,6 +30,36 @@ IN_CI = os.environ.get("CI") == "true"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
+def on_postgresql() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres:", "postgresql:"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests for one database only are left out of the other database's run (not skipped),
+    so that a CI run can insist that nothing at all was skipped."""
+    postgres = on_postgresql()
+    keep: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        wrong_database = (item.get_closest_marker("postgres_only") and not postgres) or (
+            item.get_closest_marker("sqlite_only") and postgres
+        )
+        (left_out if wrong_database else keep).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = keep
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not IN_CI:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and exitstatus == 0:
+        reporter.write_line(f"CI=true: {skipped} test(s) were skipped; in CI nothing may be.")
+        session.exitstatus = 1
+
+
 def require_or_skip(condition: bool, reason: str) -> None:
     """Skip with the reason on a developer machine; in CI nothing may be skipped."""
     if not condition:

@@ -64,6 +64,7 @@ def test_production_refuses_to_start_without_a_secret_or_hosts(tmp_path: Path) -
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_with_full_sync_and_immediate_transactions() -> None:
     from django.conf import settings
 

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from safesocial.audit.models import AuditEntry
 from safesocial.audit.services import audit_record, audit_verify
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres_only]
 
 REFUSED = [
     "UPDATE audit_auditentry SET action = 'auth.sign_out'",

@@ -36,7 +36,9 @@ def _verified_count(database: OwnDatabase) -> int:
     return int(words[1])
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres_only)]
+)
 def test_two_processes_writing_500_changes_each_make_one_unbroken_chain(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

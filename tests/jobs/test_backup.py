@@ -38,10 +38,7 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "sqlite").split(":")[0] not in ("sqlite", ""),
-    reason="backup-db is for SQLite; this run is on another database",
-)
+@pytest.mark.sqlite_only
 def test_backup_while_writing_is_consistent_and_refuses_to_overwrite(tmp_path: Path) -> None:
     env = _env(tmp_path)
     assert _run(env, "migrate", "-v0").returncode == 0
