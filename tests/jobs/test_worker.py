@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 
 from safesocial.jobs.models import Job
 from safesocial.jobs.services import job_claim_next, job_enqueue, job_handler, job_run
@@ -62,8 +63,10 @@ def test_an_unknown_job_kind_fails_with_its_reason() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    if os.environ.get("DATABASE_URL", "sqlite").startswith("postgres"):
-        database_url = os.environ["DATABASE_URL"]
+    if connection.vendor == "postgresql":
+        # The test database this test's transaction-less run writes to.
+        db = connection.settings_dict
+        database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     else:
         database_url = f"sqlite:///{tmp_path / 'worker.sqlite3'}"
     env = dict(os.environ, DATABASE_URL=database_url, SAFESOCIAL_VAR_DIR=str(tmp_path))
