@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "safesocial.policies",
     "safesocial.concerns",
     "safesocial.netpolicy",
+    "safesocial.monitoring",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from safesocial.access import views as access_views
 from safesocial.people import views as people_views
 
-PUBLIC_APPS = ("policies", "concerns", "netpolicy")
+PUBLIC_APPS = ("policies", "concerns", "netpolicy", "monitoring")
 
 
 def include_public(app: str) -> URLResolver:
@@ -26,6 +26,7 @@ school_patterns: list[URLPattern | URLResolver] = [
     path("policies/", include("safesocial.policies.urls")),
     path("concerns/", include("safesocial.concerns.urls")),
     path("network/", include("safesocial.netpolicy.urls")),
+    path("monitoring/", include("safesocial.monitoring.urls")),
     path("people/<int:person>/end-sessions/", access_views.end_sessions, name="end_sessions"),
 ]
 
