@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from safesocial.access.core import Membership, memberships
 from safesocial.access.decorators import school_view
 from safesocial.audit.services import audit_record
-from safesocial.people.forms import ImportForm
+from safesocial.people.forms import ImportForm, RoleAssignForm
 from safesocial.people.importing import ImportError_, people_import, plan_import
 from safesocial.people.models import Person, RoleAssignment, School
 from safesocial.people.selectors import people_counts, role_warnings
+from safesocial.people.services import role_assign, role_end
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -101,3 +104,78 @@ def people_import_page(request: HttpRequest, member: Membership) -> HttpResponse
 def public_school(request: HttpRequest, school: str) -> HttpResponse:
     school_obj = get_object_or_404(School, slug=school)
     return render(request, "people/public_school.html", {"school": school_obj})
+
+
+@school_view("people.view")
+def person_detail(request: HttpRequest, member: Membership, person: int) -> HttpResponse:
+    subject = get_object_or_404(Person, pk=person, school=member.school)
+    audit_record(
+        action="people.person_viewed",
+        actor=request.user,
+        school=member.school,
+        obj=subject,
+        request=request,
+    )
+    return _person_page(request, member, subject, RoleAssignForm(), status=200)
+
+
+def _person_page(
+    request: HttpRequest, member: Membership, subject: Person, form: RoleAssignForm, status: int
+) -> HttpResponse:
+    return render(
+        request,
+        "people/person.html",
+        {
+            "member": member,
+            "subject": subject,
+            "assignments": subject.role_assignments.order_by("-starts_on"),
+            "links": subject.children_links.select_related("learner")
+            if subject.kind == Person.Kind.PARENT
+            else subject.parent_links.select_related("parent"),
+            "form": form,
+            "can_manage_roles": member.has("people.manage_roles"),
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@school_view("people.manage_roles")
+def person_role_assign(request: HttpRequest, member: Membership, person: int) -> HttpResponse:
+    subject = get_object_or_404(Person, pk=person, school=member.school)
+    form = RoleAssignForm(request.POST)
+    if form.is_valid():
+        try:
+            role_assign(
+                person=subject,
+                role=form.cleaned_data["role"],
+                starts_on=form.cleaned_data["starts_on"],
+                ends_on=form.cleaned_data["ends_on"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(request, f"Role given to {subject.full_name}.")
+            return redirect("people:person", school=member.school.slug, person=subject.pk)
+    return _person_page(request, member, subject, form, status=400)
+
+
+@require_POST
+@school_view("people.manage_roles")
+def person_role_end(request: HttpRequest, member: Membership, assignment: int) -> HttpResponse:
+    held = get_object_or_404(RoleAssignment, pk=assignment, school=member.school)
+    today = timezone.localdate()
+    try:
+        role_end(
+            assignment=held, ends_on=max(today, held.starts_on), actor=request.user, request=request
+        )
+    except ValidationError:
+        messages.error(request, "That role could not be ended.")
+    else:
+        messages.success(request, f"{held.get_role_display()} ended for {held.person.full_name}.")
+    return redirect("people:person", school=member.school.slug, person=held.person_id)

@@ -30,7 +30,7 @@ STAFF_AREA_MEMBERS = {r: "ok" for r in ROLES if r not in {"anonymous", "outsider
 EVERY_MEMBER = {"anonymous": "login", "outsider": 404, **STAFF_AREA_MEMBERS}
 
 
-def only(allowed: set[str], *, two_factor: bool = True, success: str = "ok") -> dict[str, Any]:
+def only(allowed: set[str], *, two_factor: bool = True, success: Any = "ok") -> dict[str, Any]:
     """`allowed` roles get in; others 403; strangers 404; anonymous to sign-in."""
     outcome: dict[str, Any] = {"anonymous": "login", "outsider": 404}
     for role in ROLES:

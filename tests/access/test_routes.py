@@ -41,6 +41,26 @@ ROUTES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         {"school": "test"},
         only({"headteacher", "dsl", "deputy_dsl", "office"}),
     ),
+    "people:person": (
+        "GET",
+        {"school": "test", "person": lambda cast: Person.objects.get(user=cast["teacher"]).pk},
+        only({"headteacher", "dsl", "deputy_dsl", "leadership", "office"}),
+    ),
+    "people:role_assign": (
+        "POST",
+        {"school": "test", "person": lambda cast: Person.objects.get(user=cast["teacher"]).pk},
+        only({"headteacher"}, success=400),  # an empty form: refused field by field
+    ),
+    "people:role_end": (
+        "POST",
+        {
+            "school": "test",
+            "assignment": lambda cast: (
+                Person.objects.get(user=cast["dsl"]).role_assignments.get().pk
+            ),
+        },
+        only({"headteacher"}, success="redirect"),
+    ),
     "audit:list": ("GET", {"school": "test"}, only({"headteacher", "dsl"})),
     "audit:head": ("GET", {"school": "test"}, only({"headteacher", "dsl"})),
     "end_sessions": (
