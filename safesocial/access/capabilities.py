@@ -40,10 +40,15 @@ CAPABILITIES: dict[str, str] = {
     "concerns.triage": "Triage, investigate and close concerns",
     "concerns.allegations": "Handle allegations against staff",
     "declarations.manage": "Record decisions on declared relationships",
+    "declarations.declare": "Declare a relationship with a learner or their family",
+    "concerns.cases": "Open the case pages of the concerns one may see",
+    "concerns.retention": "Decide on concern records due for retention review",
     "policies.view": "Read the school's policies",
     "policies.edit": "Draft and edit policies",
     "policies.sign": "Sign a policy version off",
     "policies.review": "Record formal reviews",
+    "policies.actions": "See and update the school's action plan",
+    "policies.staff_records": "See and record staff acknowledgements and training",
     "channels.draft_post": "Draft posts for an official channel",
     "channels.approve_post": "Review and approve a colleague's post",
     "channels.manage": "Manage the channel register",
@@ -51,15 +56,29 @@ CAPABILITIES: dict[str, str] = {
     "consents.manage": "Record and withdraw image consent",
     "netpolicy.view": "See the network rules",
     "netpolicy.edit": "Edit the network rules",
+    "netpolicy.sanction": "Remove a person's internet access as a sanction, and give it back",
+    "netpolicy.sign_as_dsl": "Sign a remote-learning platform's risk assessment as the DSL",
+    "netpolicy.sign_as_headteacher": (
+        "Sign a remote-learning platform's risk assessment as the headteacher"
+    ),
     "monitoring.view": "See monitoring reports",
     "reviews.view": "See the compliance map and the annual review pack",
     "office.requests": "Handle requests for policy copies",
 }
 
-_ALL_STAFF = frozenset({"school.view", "concerns.report", "concerns.view_own", "policies.view"})
+_ALL_STAFF = frozenset(
+    {
+        "school.view",
+        "concerns.report",
+        "concerns.view_own",
+        "policies.view",
+        "declarations.declare",
+    }
+)
 _LEADERSHIP = _ALL_STAFF | {
     "people.view",
     "concerns.view_all",
+    "concerns.cases",
     "monitoring.view",
     "reviews.view",
     "netpolicy.view",
@@ -84,15 +103,22 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "policies.edit",
         "policies.sign",
         "policies.review",
+        "policies.actions",
+        "policies.staff_records",
         "channels.manage",
         "channels.approve_channel",
         "people.manage_roles",
         "accounts.manage",
         "audit.view",
         "netpolicy.edit",
+        "netpolicy.sanction",
+        "netpolicy.sign_as_headteacher",
     },
-    Role.DSL: _SAFEGUARDING | {"policies.edit", "audit.view"},
-    Role.DEPUTY_DSL: _SAFEGUARDING,
+    Role.DSL: _SAFEGUARDING
+    | {"policies.actions", "policies.staff_records"}
+    | {"policies.edit", "audit.view", "netpolicy.sanction", "netpolicy.sign_as_dsl"}
+    | {"concerns.retention"},
+    Role.DEPUTY_DSL: _SAFEGUARDING | {"netpolicy.sanction"},
     Role.LEADERSHIP: _LEADERSHIP | {"channels.manage"},
     Role.CHAIR_OF_TRUSTEES: frozenset(
         {
@@ -100,16 +126,19 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "policies.view",
             "policies.sign",
             "policies.review",
+            "policies.actions",
             "reviews.view",
             "concerns.allegations",
+            "concerns.cases",
         }
     ),
     Role.SAFEGUARDING_TRUSTEE: frozenset(
-        {"school.view", "policies.view", "policies.review", "reviews.view"}
+        {"school.view", "policies.view", "policies.review", "policies.actions", "reviews.view"}
     ),
     Role.NETWORK_MANAGER: _ALL_STAFF | {"netpolicy.view", "netpolicy.edit", "monitoring.view"},
     Role.CHANNEL_MANAGER: _ALL_STAFF | {"channels.draft_post", "channels.approve_post"},
-    Role.SCHOOL_OFFICE: _ALL_STAFF | {"office.requests", "people.view", "people.import"},
+    Role.SCHOOL_OFFICE: _ALL_STAFF
+    | {"office.requests", "people.view", "people.import", "policies.staff_records"},
 }
 
 # Holders of these roles must sign in with a second factor before any capability below.
@@ -136,12 +165,19 @@ TWO_FACTOR_CAPABILITIES: frozenset[str] = frozenset(
         "concerns.view_all",
         "concerns.triage",
         "concerns.allegations",
+        "concerns.cases",
+        "concerns.retention",
         "declarations.manage",
         "consents.manage",
         "policies.sign",
         "policies.review",
+        "policies.actions",
+        "policies.staff_records",
         "reviews.view",
         "monitoring.view",
         "channels.approve_channel",
+        "netpolicy.sanction",
+        "netpolicy.sign_as_dsl",
+        "netpolicy.sign_as_headteacher",
     }
 )

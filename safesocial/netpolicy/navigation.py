@@ -1,3 +1,6 @@
 """Menu entries this app adds: (capability, label, url name). Shown to members holding it."""
 
-ITEMS: tuple[tuple[str, str, str], ...] = ()
+ITEMS: tuple[tuple[str, str, str], ...] = (
+    ("netpolicy.view", "Network", "netpolicy:rules"),
+    ("netpolicy.sanction", "Internet sanctions", "netpolicy:sanctions"),
+)
