@@ -14,11 +14,13 @@ from django.views.decorators.http import require_POST
 from safesocial.access.core import Membership, memberships
 from safesocial.access.decorators import school_view
 from safesocial.audit.services import audit_record
+from safesocial.concerns.selectors import unseen_alerts
 from safesocial.people.forms import ImportForm, RoleAssignForm
 from safesocial.people.importing import ImportError_, people_import, plan_import
 from safesocial.people.models import Person, RoleAssignment, School
 from safesocial.people.selectors import people_counts, role_warnings
 from safesocial.people.services import role_assign, role_end
+from safesocial.policies.selectors import notices_for
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -34,6 +36,10 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest, member: Membership) -> HttpResponse:
     context = {
         "member": member,
+        # What needs this person: reminders from the policies app, and how many safeguarding
+        # alerts wait for them (a count and a link only; the content sits behind 2FA).
+        "notices": notices_for(member.person, limit=5),
+        "unseen_alerts": unseen_alerts(member).count(),
         "roles": sorted(member.roles),
         "warnings": role_warnings(member.school) if member.has("people.view") else [],
         "counts": people_counts(member.school) if member.has("people.view") else None,
@@ -102,8 +108,14 @@ def people_import_page(request: HttpRequest, member: Membership) -> HttpResponse
 
 
 def public_school(request: HttpRequest, school: str) -> HttpResponse:
+    from safesocial.policies.selectors import public_policies
+
     school_obj = get_object_or_404(School, slug=school)
-    return render(request, "people/public_school.html", {"school": school_obj})
+    return render(
+        request,
+        "people/public_school.html",
+        {"school": school_obj, "policies": list(public_policies(school_obj))},
+    )
 
 
 @school_view("people.view")

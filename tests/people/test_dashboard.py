@@ -51,3 +51,40 @@ def test_a_person_who_left_loses_access(school: School, make_member: MakeMember)
     client.force_login(user)
     assert client.get("/s/test/").status_code == 404
     assert "not linked to a school" in client.get("/").content.decode()
+
+
+def test_the_home_page_shows_reminders_and_waiting_alerts(
+    school: School, make_member: MakeMember
+) -> None:
+    from django.utils import timezone
+
+    from safesocial.concerns.categories import Category
+    from safesocial.concerns.models import Alert, Concern
+    from safesocial.concerns.services import concern_report
+    from safesocial.policies.models import Notice
+
+    user = make_member(school, "lead", roles=(Role.DSL,), totp=False)
+    person = Person.objects.get(user=user)
+    client = Client()
+    client.force_login(user)
+    page = client.get("/s/test/").content.decode()
+    assert "Needs your attention" not in page
+    Notice.objects.create(
+        school=school,
+        recipient=person,
+        key="review-due",
+        message="The acceptable use policy is due for review in 1 month.",
+        created_at=timezone.now(),
+    )
+    page = client.get("/s/test/").content.decode()
+    assert "due for review in 1 month" in page and "safeguarding alert" not in page
+    concern_report(
+        school=school,
+        category=Category.BULLYING,
+        what="Unkind messages in a group chat.",
+        reporter_kind=Concern.ReporterKind.ANONYMOUS,
+    )
+    assert Alert.objects.filter(recipient=person).count() == 1
+    page = client.get("/s/test/").content.decode()
+    assert "1 safeguarding alert waiting for you" in page
+    assert "Unkind messages" not in page  # a count and a link, never the content
