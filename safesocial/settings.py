@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "safesocial.concerns",
     "safesocial.netpolicy",
     "safesocial.monitoring",
+    "safesocial.channels",
 ]
 
 MIDDLEWARE = [

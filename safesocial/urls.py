@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from safesocial.access import views as access_views
 from safesocial.people import views as people_views
 
-PUBLIC_APPS = ("policies", "concerns", "netpolicy", "monitoring")
+PUBLIC_APPS = ("policies", "concerns", "netpolicy", "monitoring", "channels")
 
 
 def include_public(app: str) -> URLResolver:
@@ -27,6 +27,7 @@ school_patterns: list[URLPattern | URLResolver] = [
     path("concerns/", include("safesocial.concerns.urls")),
     path("network/", include("safesocial.netpolicy.urls")),
     path("monitoring/", include("safesocial.monitoring.urls")),
+    path("channels/", include("safesocial.channels.urls")),
     path("people/<int:person>/end-sessions/", access_views.end_sessions, name="end_sessions"),
 ]
 
