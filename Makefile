@@ -4,13 +4,18 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup check lint typecheck pytest pytest-postgres bench clean
+.PHONY: demo test setup native check lint typecheck pytest pytest-postgres bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev,server]"
+	$(MAKE) native
 	touch $(STAMP)
+
+## The Squid helper's compiled fast path (mypyc); pure Python is used when it is absent or stale.
+native:
+	$(BIN)/python -m safesocial.enforce.build_native || echo "compiled helper fast path not built; pure Python will be used"
 
 setup: $(STAMP)
 

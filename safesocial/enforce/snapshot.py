@@ -10,7 +10,7 @@ File layout (UTF-8)::
 
 The header lets a reader reject a truncated, tampered or wrong-version file before parsing it.
 JSON from the standard library is used because it parses a million-domain file well inside the
-one-second budget (see docs/benchmarks-enforce.md) and stays readable with `tail -c +N | jq`.
+one-second budget (see docs/benchmarks.md) and stays readable with `tail -c +N | jq`.
 """
 
 from __future__ import annotations

@@ -21,24 +21,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import os
 import signal
 import sys
 import time
+import types
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import FrameType
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
-from safesocial.enforce.engine import Decision, HostError, PolicyEngine
-from safesocial.enforce.snapshot import SnapshotError, load_snapshot_and_digest
+from safesocial.enforce.engine import Context, Decision, HostError, PolicyEngine
+from safesocial.enforce.snapshot import Person, SnapshotError, load_snapshot_and_digest
 
 PROG = "safesocial-squid-helper"
 DEFAULT_FORMAT = "%un %>a %>rd"
 RELOAD_CHECK_SECONDS = 1.0
 READ_BLOCK = 1 << 17
-LINE_CACHE_LIMIT = 200_000
+CACHE_LIMIT = 200_000  # entries kept in one cache before it is cleared wholesale
 LOCAL_TZ = ZoneInfo("Europe/London")
 
 # Squid format codes this helper understands, by what they carry. Any other code is accepted
@@ -58,6 +60,10 @@ _FIELD_ROLES = {
     "%>ru": "url",
     "%URI": "url",
 }
+
+# None in this source; the digest of the sources in a compiled copy (see build_native.py).
+NATIVE_BUILD: str | None = None
+NATIVE_MODULE = "safesocial.enforce._native.squid_helper"
 
 UNAVAILABLE_LOG = "snapshot-unavailable"
 UNAVAILABLE_REASON = (
@@ -161,9 +167,10 @@ class Helper:
         self._file_id: tuple[int, int, int, int] | None = None
         self._next_check = 0.0
         self._replies: dict[int, tuple[Decision, bytes]] = {}
-        self._line_cache: dict[bytes, bytes] = {}
         self._cache_engine: PolicyEngine | None = None
         self._cache_valid_until = 0.0
+        self._separator = b""
+        self._reset_caches()
         allowed = b"OK" if fail_open else b"ERR"
         self._unavailable_reply = (
             allowed
@@ -259,7 +266,7 @@ class Helper:
         return None
 
     def answer(self, line: bytes, now: datetime) -> bytes:
-        """The reply line (without newline) for one request line."""
+        """The reply line (without newline) for one request line: the general path."""
         concurrent = self.concurrency
         if concurrent is None:
             concurrent = self.concurrency = self._detect_concurrency(line.split())
@@ -269,20 +276,9 @@ class Helper:
             head, _, rest = payload.partition(b" ")
             if head.isdigit():
                 channel, payload = head + b" ", rest
-        # Same request text, same answer until the engine says something may change.
-        cached = self._line_cache.get(payload)
-        if cached is not None:
-            return channel + cached
-        reply, cacheable = self._answer_payload(payload, now, bool(concurrent))
-        if cacheable:
-            if len(self._line_cache) >= LINE_CACHE_LIMIT:
-                self._line_cache.clear()
-            self._line_cache[payload] = reply
-        return channel + reply
+        return channel + self._answer_payload(payload, now, bool(concurrent))
 
-    def _answer_payload(
-        self, payload: bytes, now: datetime, concurrent: bool
-    ) -> tuple[bytes, bool]:
+    def _answer_payload(self, payload: bytes, now: datetime, concurrent: bool) -> bytes:
         fields = payload.split()
         width = self.format.width
         # Fields beyond the format are ACL arguments (%DATA), which this helper does not use.
@@ -291,10 +287,10 @@ class Helper:
                 f"expected {width} fields after the channel id, got {len(fields)}"
                 if concurrent
                 else f"expected {width} fields, got {len(fields)}"
-            ), False
+            )
         engine = self.engine
         if engine is None:
-            return self._unavailable_reply, False
+            return self._unavailable_reply
         fmt = self.format
         user = _field(fields[fmt.user]) if fmt.user >= 0 else None
         client = _field(fields[fmt.client]) if fmt.client >= 0 else None
@@ -304,24 +300,175 @@ class Helper:
             url = _field(fields[fmt.url])
             host = _host_from_url(url) if url else None
         if host is None:
-            return self._bad("the request has no host"), False
+            return self._bad("the request has no host")
         try:
             decision = engine.decide(user, client, host, now)
         except HostError as exc:
-            return self._bad(f"the host cannot be understood: {exc}"), False
-        return self._reply_for(decision), True
+            return self._bad(f"the host cannot be understood: {exc}")
+        return self._reply_for(decision)
+
+    # --- the fast path ----------------------------------------------------------------------
+    #
+    # For the usual formats (user, client address and host fields), a line costs a split,
+    # two dictionary look-ups and a list index:
+    #   (user, address) as sent -> the reply list of the engine's shared Context for that
+    #                              person and segment at this instant,
+    #   host as sent            -> the index of its set of services (PolicyEngine
+    #                              .service_set_index; the same for everyone, at any time),
+    #   reply list[index]       -> the finished reply line.
+    # The first table is cleared at every decision boundary (next minute, or the next start or
+    # end of a sanction: PolicyEngine.stable_until), so a sanction or the start of school hours
+    # applies to the very next request. Reply lists belong to contexts, which stand for a fixed
+    # list of rules (or one sanction), so they never go stale with time. Every cache is
+    # dropped when another snapshot is loaded.
+
+    def _reset_caches(self) -> None:
+        # Per engine: login as sent -> person number (1-based; 0: nobody), address as sent ->
+        # (person number, segment), and the reply list of each context.
+        self._logins: dict[bytes, int] = {}
+        self._addresses: dict[bytes, tuple[int, str | None]] = {}
+        self._context_replies: dict[int, tuple[Context, list[bytes | None]]] = {}
+        self._reply_contexts: dict[int, Context] = {}
+        self._host_sets: dict[bytes, int] = {}
+        self._line_replies: dict[int, bytes] = {}
+        # Until the next decision boundary: (person number, segment) -> reply list.
+        self._now: dict[tuple[int, str | None], list[bytes | None]] = {}
+        self._service_sets: list[tuple[str, ...] | None] = []
+        self._people: tuple[Person | None, ...] = (None,)
+        if self.engine is not None:
+            self._service_sets = list(self.engine.service_set_index)
+            self._people = (None, *self.engine.snapshot.people)
+        self._numbers = {id(person): number for number, person in enumerate(self._people)}
+
+    def _login_miss(self, user: bytes) -> int:
+        engine = self.engine
+        assert engine is not None
+        number = self._numbers[id(engine.person_for_login(_field(user)))]
+        if len(self._logins) >= CACHE_LIMIT:
+            self._logins.clear()
+        self._logins[user] = number
+        return number
+
+    def _address_miss(self, client: bytes) -> tuple[int, str | None]:
+        engine = self.engine
+        assert engine is not None
+        person, _device, segment = engine.address_info(_field(client))
+        info = (self._numbers[id(person)], segment)
+        if len(self._addresses) >= CACHE_LIMIT:
+            self._addresses.clear()
+        self._addresses[client] = info
+        return info
+
+    def _context_miss(self, key: tuple[int, str | None], now: datetime) -> list[bytes | None]:
+        engine = self.engine
+        assert engine is not None
+        context = engine.context(self._people[key[0]], key[1], now)
+        entry = self._context_replies.get(id(context))
+        if entry is None:
+            replies: list[bytes | None] = [None] * len(self._service_sets)
+            if context.fixed is not None:  # a sanction: one answer, whatever the host
+                replies = [self._line_reply(context.fixed)] * len(replies)
+            # The entry keeps the context alive, so its id() is not reused while cached.
+            entry = self._context_replies[id(context)] = (context, replies)
+            self._reply_contexts[id(replies)] = context
+        if len(self._now) >= CACHE_LIMIT:
+            self._now.clear()
+        replies = self._now[key] = entry[1]
+        return replies
+
+    def _host_miss(self, raw_host: bytes) -> int:
+        """The service-set index of a host as sent, or -1 if it is unusable."""
+        engine = self.engine
+        assert engine is not None
+        host = _field(raw_host)
+        if host is None:
+            return -1
+        try:
+            services = engine.lookup_services(host)
+        except HostError:
+            return -1
+        index = engine.service_set_index[services]
+        if len(self._host_sets) >= CACHE_LIMIT:
+            self._host_sets.clear()
+        self._host_sets[raw_host] = index
+        return index
+
+    def _reply_miss(self, replies: list[bytes | None], index: int) -> bytes:
+        engine = self.engine
+        assert engine is not None
+        context = self._reply_contexts[id(replies)]
+        decision = engine.decide_in(context, self._service_sets[index])
+        reply = replies[index] = self._line_reply(decision)
+        return reply
+
+    def _line_reply(self, decision: Decision) -> bytes:
+        reply = self._line_replies.get(id(decision))
+        if reply is None:  # decisions live as long as the engine, as does this cache
+            reply = self._separator + self._reply_for(decision) + b"\n"
+            self._line_replies[id(decision)] = reply
+        return reply
 
     def answer_block(self, lines: Sequence[bytes]) -> bytes:
         """Replies for every complete line of one read, joined for a single write."""
         self.reload_if_changed()
         now = self.clock()
         engine = self.engine
-        if engine is not self._cache_engine or now.timestamp() >= self._cache_valid_until:
-            self._line_cache.clear()
+        if self.concurrency is None and lines:
+            self.concurrency = self._detect_concurrency(lines[0].split())
+        separator = b" " if self.concurrency else b""
+        if engine is not self._cache_engine or separator != self._separator:
             self._cache_engine = engine
-            self._cache_valid_until = engine.stable_until(now) if engine else 0.0
-        answer = self.answer
-        return b"".join([answer(line, now) + b"\n" for line in lines])
+            self._separator = separator
+            self._reset_caches()
+            self._cache_valid_until = 0.0
+        if engine is not None and now.timestamp() >= self._cache_valid_until:
+            self._now.clear()
+            self._cache_valid_until = engine.stable_until(now)
+        fmt = self.format
+        if engine is None or self.concurrency is None or min(fmt.user, fmt.client, fmt.host) < 0:
+            answer = self.answer
+            return b"".join([answer(line, now) + b"\n" for line in lines])
+        return self._fast_block(lines, now)
+
+    def _fast_block(self, lines: Sequence[bytes], now: datetime) -> bytes:
+        concurrent = bool(self.concurrency)
+        offset = 1 if concurrent else 0
+        fmt = self.format
+        i_user, i_client, i_host = fmt.user + offset, fmt.client + offset, fmt.host + offset
+        least = fmt.width + offset
+        logins = self._logins
+        addresses = self._addresses
+        contexts_now = self._now
+        host_sets = self._host_sets
+        out: list[bytes] = []
+        for line in lines:
+            fields = line.split()
+            if len(fields) < least or (concurrent and not fields[0].isdigit()):
+                out.append(self.answer(line, now) + b"\n")
+                continue
+            number = logins.get(fields[i_user])
+            if number is None:
+                number = self._login_miss(fields[i_user])
+            info = addresses.get(fields[i_client])
+            if info is None:
+                info = self._address_miss(fields[i_client])
+            key = (number or info[0], info[1])
+            replies = contexts_now.get(key)
+            if replies is None:
+                replies = self._context_miss(key, now)
+            host = fields[i_host]
+            index = host_sets.get(host)
+            if index is None:
+                found = self._host_miss(host)
+                if found < 0:  # no usable host: the general path says why (or sanctions)
+                    out.append(self.answer(line, now) + b"\n")
+                    continue
+                index = found
+            reply = replies[index]
+            if reply is None:
+                reply = self._reply_miss(replies, index)
+            out.append(fields[0] + reply if concurrent else reply)
+        return b"".join(out)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -392,7 +539,38 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def native_module(log: Callable[[str], None] | None = None) -> types.ModuleType | None:
+    """The compiled copy of this module, if one imports here and matches the sources.
+
+    Anything else (not built, built for another Python, built from older sources, or
+    SAFESOCIAL_PURE_PYTHON=1) means None: the pure-Python path, which answers the same.
+    """
+    if NATIVE_BUILD is not None or os.environ.get("SAFESOCIAL_PURE_PYTHON") == "1":
+        return None
+    try:
+        native = importlib.import_module(NATIVE_MODULE)
+    except ImportError:
+        return None
+    from safesocial.enforce.build_native import source_digest
+
+    try:
+        current = source_digest()
+    except OSError:
+        return None
+    if getattr(native, "NATIVE_BUILD", None) != current:
+        if log is not None:
+            log(
+                "the compiled fast path is older than the sources; using pure Python "
+                "(rebuild: python -m safesocial.enforce.build_native)"
+            )
+        return None
+    return native
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    native = native_module(log=lambda message: print(f"{PROG}: {message}", file=sys.stderr))
+    if native is not None:
+        return int(native.main(argv))
     args = _parse_args(argv)
     try:
         request_format = RequestFormat(args.request_format)
