@@ -1,0 +1,125 @@
+"""Log files as byte streams: identity, resuming at an offset, gzip, complete lines only.
+
+A file is known by (device, inode) plus the SHA-256 of its first line. Inodes are reused after a
+file is deleted, so the hash tells a new file from an old one; the hash alone also recognises
+the same content under another inode (a `copytruncate` copy, or a rotated file compressed to
+.gz), so the remainder of a rotated file is read from where the live file was left.
+Offsets count uncompressed bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, cast
+
+FIRST_LINE_LIMIT = 64 * 1024
+
+
+class SourceError(Exception):
+    """A log file cannot be read; the message names the file and says why."""
+
+
+@dataclass(slots=True)
+class OpenLog:
+    path: Path
+    handle: BinaryIO
+    compressed: bool
+    device: int
+    inode: int
+    first_line: bytes
+    first_line_sha256: str
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as raw:
+        return raw.read(2) == b"\x1f\x8b"
+
+
+def open_log(path: str | os.PathLike[str]) -> OpenLog | None:
+    """Open a log file; None while it holds no complete first line yet."""
+    target = Path(path)
+    try:
+        stat = os.stat(target)
+        compressed = _is_gzip(target)
+        handle = cast(BinaryIO, gzip.open(target, "rb") if compressed else open(target, "rb"))  # noqa: SIM115
+    except FileNotFoundError:
+        raise SourceError(f"{target}: no such file") from None
+    except IsADirectoryError:
+        raise SourceError(f"{target}: is a directory, not a log file") from None
+    except OSError as exc:
+        raise SourceError(f"{target}: cannot read ({exc.strerror or exc})") from None
+    try:
+        first = handle.readline(FIRST_LINE_LIMIT)
+    except (OSError, EOFError, zlib.error) as exc:
+        handle.close()
+        raise SourceError(f"{target}: cannot read ({exc})") from None
+    incomplete = not first.endswith(b"\n") and len(first) < FIRST_LINE_LIMIT
+    if incomplete and not (compressed and first):
+        handle.close()
+        return None  # the first line is still being written
+    handle.seek(0)
+    return OpenLog(
+        path=target,
+        handle=handle,
+        compressed=compressed,
+        device=stat.st_dev,
+        inode=stat.st_ino,
+        first_line=first,
+        first_line_sha256=hashlib.sha256(first).hexdigest(),
+    )
+
+
+def same_file(log: OpenLog, path: str | os.PathLike[str]) -> bool:
+    """Whether `path` still names the file `log` has open (False once it was rotated away)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return (stat.st_dev, stat.st_ino) == (log.device, log.inode)
+
+
+def read_blocks(log: OpenLog, offset: int, block_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Blocks of complete lines from `offset`, each with the offset just after it.
+
+    A plain file's unfinished last line is left for the next read; a .gz file is complete, so
+    its last line counts even without a newline.
+    """
+    handle = log.handle
+    try:
+        handle.seek(offset)
+        carry = b""
+        position = offset
+        while True:
+            data = handle.read(block_bytes)
+            if not data:
+                break
+            data = carry + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            block, carry = data[: cut + 1], data[cut + 1 :]
+            position += len(block)
+            yield block, position
+        if carry and log.compressed:
+            position += len(carry)
+            yield carry + b"\n", position
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SourceError(f"{log.path}: read failed ({exc})") from None
+
+
+def file_size(log: OpenLog) -> int | None:
+    """Bytes on disk (compressed size for .gz), for progress bars."""
+    try:
+        return os.fstat(log.handle.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        return None
