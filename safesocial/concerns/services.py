@@ -484,6 +484,21 @@ def measure_record(
         fields=["person", "kind", "starts_at", "ends_at", "notes"],
         request=request,
     )
+    if kind == Measure.Kind.INTERNET_REMOVAL:
+        # The network policy enforces it: from the next request after the snapshot recompiles.
+        from safesocial.netpolicy.models import Sanction
+        from safesocial.netpolicy.services import sanction_set
+
+        sanction_set(
+            school=concern.school,
+            person=person,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            actor=_user(actor),
+            source=Sanction.Source.CONCERN,
+            source_ref=concern.pk,
+            request=request,
+        )
     return measure
 
 

@@ -268,3 +268,32 @@ def test_retention_review_lists_due_records_and_destroys_only_on_decision(cast: 
     )
     assert not Concern.objects.filter(pk=old.pk).exists()
     assert Person.objects.filter(pk=learner.pk).exists()
+
+
+def test_a_case_sanction_is_enforced_by_the_network_policy(cast: Cast) -> None:
+    """Removal of internet access recorded on a case becomes a network sanction: the compiled
+    policy refuses the learner's next request, and only for the sanction's time."""
+    from safesocial.enforce.engine import PolicyEngine
+    from safesocial.netpolicy.compile import build_snapshot
+    from safesocial.netpolicy.models import Sanction
+
+    concern = report(cast.school, by=person_of(cast["teacher"]), category=Category.DEVICE_MISUSE)
+    learner = person_of(cast["learner"])
+    learner.network_username = "kid1"
+    learner.save(update_fields=["network_username"])
+    start = timezone.now()
+    measure_record(
+        concern=concern,
+        person=learner,
+        kind=Measure.Kind.INTERNET_REMOVAL,
+        starts_at=start,
+        ends_at=start + dt.timedelta(days=3),
+        actor=person_of(cast["dsl"]),
+    )
+    sanction = Sanction.objects.get(person=learner)
+    assert (sanction.source, sanction.source_ref) == (Sanction.Source.CONCERN, concern.pk)
+    engine = PolicyEngine(build_snapshot(cast.school).snapshot)
+    during = engine.decide("kid1", None, "www.school-site.example", start + dt.timedelta(hours=1))
+    after = engine.decide("kid1", None, "www.school-site.example", start + dt.timedelta(days=4))
+    assert not during.allowed and during.clause == "3"
+    assert after.allowed
