@@ -54,6 +54,12 @@ CAPABILITIES: dict[str, str] = {
     "channels.manage": "Manage the channel register",
     "channels.approve_channel": "Approve a channel's risk assessment",
     "consents.manage": "Record and withdraw image consent",
+    "channels.moderate": (
+        "Log comments and messages on official channels for moderation, and see take-down tasks"
+    ),
+    "learner_accounts.manage": (
+        "Register accounts the school creates for learners (checked against minimum ages)"
+    ),
     "netpolicy.view": "See the network rules",
     "netpolicy.edit": "Edit the network rules",
     "netpolicy.sanction": "Remove a person's internet access as a sanction, and give it back",
@@ -62,6 +68,7 @@ CAPABILITIES: dict[str, str] = {
         "Sign a remote-learning platform's risk assessment as the headteacher"
     ),
     "monitoring.view": "See monitoring reports",
+    "monitoring.act": "Turn monitoring findings into action-plan items",
     "reviews.view": "See the compliance map and the annual review pack",
     "office.requests": "Handle requests for policy copies",
 }
@@ -83,12 +90,14 @@ _LEADERSHIP = _ALL_STAFF | {
     "reviews.view",
     "netpolicy.view",
     "channels.approve_post",
+    "channels.moderate",
 }
 _SAFEGUARDING = _LEADERSHIP | {
     "concerns.triage",
     "declarations.manage",
     "consents.manage",
     "people.import",
+    "learner_accounts.manage",
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
@@ -113,11 +122,12 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "netpolicy.edit",
         "netpolicy.sanction",
         "netpolicy.sign_as_headteacher",
+        "monitoring.act",
     },
     Role.DSL: _SAFEGUARDING
     | {"policies.actions", "policies.staff_records"}
     | {"policies.edit", "audit.view", "netpolicy.sanction", "netpolicy.sign_as_dsl"}
-    | {"concerns.retention"},
+    | {"concerns.retention", "monitoring.act"},
     Role.DEPUTY_DSL: _SAFEGUARDING | {"netpolicy.sanction"},
     Role.LEADERSHIP: _LEADERSHIP | {"channels.manage"},
     Role.CHAIR_OF_TRUSTEES: frozenset(
@@ -135,8 +145,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.SAFEGUARDING_TRUSTEE: frozenset(
         {"school.view", "policies.view", "policies.review", "policies.actions", "reviews.view"}
     ),
-    Role.NETWORK_MANAGER: _ALL_STAFF | {"netpolicy.view", "netpolicy.edit", "monitoring.view"},
-    Role.CHANNEL_MANAGER: _ALL_STAFF | {"channels.draft_post", "channels.approve_post"},
+    Role.NETWORK_MANAGER: _ALL_STAFF
+    | {"netpolicy.view", "netpolicy.edit", "monitoring.view", "learner_accounts.manage"},
+    Role.CHANNEL_MANAGER: _ALL_STAFF
+    | {"channels.draft_post", "channels.approve_post", "channels.moderate"},
     Role.SCHOOL_OFFICE: _ALL_STAFF
     | {"office.requests", "people.view", "people.import", "policies.staff_records"},
 }
@@ -169,12 +181,15 @@ TWO_FACTOR_CAPABILITIES: frozenset[str] = frozenset(
         "concerns.retention",
         "declarations.manage",
         "consents.manage",
+        "learner_accounts.manage",
+        "channels.moderate",
         "policies.sign",
         "policies.review",
         "policies.actions",
         "policies.staff_records",
         "reviews.view",
         "monitoring.view",
+        "monitoring.act",
         "channels.approve_channel",
         "netpolicy.sanction",
         "netpolicy.sign_as_dsl",

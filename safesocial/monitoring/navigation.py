@@ -1,3 +1,3 @@
 """Menu entries this app adds: (capability, label, url name). Shown to members holding it."""
 
-ITEMS: tuple[tuple[str, str, str], ...] = ()
+ITEMS: tuple[tuple[str, str, str], ...] = (("monitoring.view", "Monitoring", "monitoring:report"),)

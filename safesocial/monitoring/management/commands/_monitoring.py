@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
@@ -23,3 +24,26 @@ def open_db(path: Path) -> Connection:
         return open_store(path)
     except StoreError as error:
         raise UsageError(str(error)) from None
+
+
+def lines_read(con: Connection) -> dict[int, int]:
+    """Lines read so far per log file; events added later have higher line numbers."""
+    return {int(f): int(n) for f, n in con.execute("SELECT file_id, lines FROM files").fetchall()}
+
+
+def new_days(con: Connection, before: dict[int, int]) -> tuple[date, date] | None:
+    """The first and last local day of the events added since `before`, or None."""
+    first: date | None = None
+    last: date | None = None
+    for file_id, lines in lines_read(con).items():
+        if lines <= before.get(file_id, 0):
+            continue
+        row = con.execute(
+            "SELECT MIN(local_day), MAX(local_day) FROM events WHERE file_id = ? AND line_no > ?",
+            [file_id, before.get(file_id, 0)],
+        ).fetchone()
+        if row is None or row[0] is None:
+            continue
+        first = row[0] if first is None else min(first, row[0])
+        last = row[1] if last is None else max(last, row[1])
+    return (first, last) if first is not None and last is not None else None

@@ -11,10 +11,18 @@ from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
 from safesocial.enforce.snapshot import SnapshotError, load_snapshot
-from safesocial.monitoring.engine import FORMATS, Ingester, IngestError, LeaseError, load_leases
+from safesocial.monitoring.engine import (
+    FORMATS,
+    Ingester,
+    IngestError,
+    LeaseError,
+    load_leases,
+    standard_report,
+)
+from safesocial.monitoring.services import alerts_record
 from safesocial.people.management.commands._common import UsageError, school_from_slug
 
-from ._monitoring import default_db, default_snapshot, open_db
+from ._monitoring import default_db, default_snapshot, lines_read, new_days, open_db
 
 PROGRESS_FROM_BYTES = 32 * 1024 * 1024  # show a progress bar only when it is worth watching
 
@@ -54,7 +62,9 @@ class Command(BaseCommand):
         except LeaseError as error:
             raise UsageError(str(error)) from None
         con = open_db(options["db"] or default_db(school.slug))
+        report = None
         try:
+            before = lines_read(con)
             with Ingester(con, snapshot, leases=leases, fmt=options["format"]) as ingester:
                 if options["follow"]:
                     summary = ingester.follow(
@@ -76,8 +86,15 @@ class Command(BaseCommand):
                         file=sys.stderr,
                     ) as bar:
                         summary = ingester.ingest_paths(files, progress=bar.update)
+            # Alerts for the local days this run added events to (each stored once).
+            days = new_days(con, before)
+            if days is not None:
+                report = standard_report(con, *days)
         except IngestError as error:
             raise UsageError(str(error)) from None
         finally:
             con.close()
         self.stdout.write(f"Ingested for {school.slug}: {summary.line()}.")
+        if report is not None:
+            created = alerts_record(school=school, report=report)
+            self.stdout.write(f"{len(created)} new alert(s).")
