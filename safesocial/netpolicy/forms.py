@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from safesocial.netpolicy.catalogue import project_catalogue, valid_domain
-from safesocial.netpolicy.models import Clause, Group, Rule, Segment
+from safesocial.netpolicy.models import Clause, Group, Rule, Segment, normalise_address
 from safesocial.netpolicy.selectors import category_choices, network_people, service_choices
 from safesocial.people.models import Person, School
 
@@ -117,6 +117,56 @@ class SegmentForm(forms.Form):
 
     def clean_cidrs(self) -> list[str]:
         return _cidr_lines(self.cleaned_data["cidrs"])
+
+
+class NetworkPersonField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.full_name} ({obj.network_username})"
+
+
+class AddressForm(forms.Form):
+    address = forms.CharField(
+        label="Address or range",
+        max_length=50,
+        help_text="An IPv4 or IPv6 address such as 10.20.1.7, or a range such as 10.20.4.0/24.",
+    )
+    person = NetworkPersonField(
+        label="Person",
+        queryset=Person.objects.none(),
+        required=False,
+        help_text="Current learners, staff and volunteers with a network username.",
+    )
+    device = forms.CharField(
+        label="Or a school device",
+        max_length=120,
+        required=False,
+        help_text="A name for a device nobody signs in on, such as Library kiosk 2.",
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        max_length=200,
+        required=False,
+        help_text="For example where the DHCP reservation is kept.",
+    )
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        person_field: Any = self.fields["person"]
+        person_field.queryset = network_people(school)
+        person_field.empty_label = "No one: a school device"
+
+    def clean_address(self) -> str:
+        return normalise_address(self.cleaned_data["address"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        person, device = data.get("person"), data.get("device")
+        if "person" in data and "device" in data:
+            if person is not None and device:
+                self.add_error("device", "Give a person or a device name, not both.")
+            elif person is None and not device:
+                self.add_error("person", "Choose a person or give a device name.")
+        return data
 
 
 class SanctionForm(forms.Form):

@@ -7,6 +7,8 @@ What the enforcement points read is never these tables but the snapshot compiled
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -92,12 +94,37 @@ class Segment(SchoolScoped):
         return [c for c in self.cidrs.split("\n") if c]
 
 
+def normalise_address(text: str) -> str:
+    """An IPv4/IPv6 address or CIDR range in its canonical form (10.20.1.7, 10.20.0.0/16)."""
+    value = text.strip()
+    try:
+        if "/" in value:
+            return str(ipaddress.ip_network(value, strict=True))
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValidationError(
+            f"{value or 'This'} is not an IP address such as 10.20.1.7 or a range such as "
+            "10.20.4.0/24 (a range's host part is zero).",
+            code="invalid_address",
+        ) from None
+
+
+def address_network(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The addresses an entry of the register covers (one address is a /32 or /128)."""
+    return ipaddress.ip_network(address, strict=False)
+
+
 class AddressAssignment(SchoolScoped):
-    """The device and address register: a fixed address or range for a person or a device."""
+    """The device and address register: a fixed address or range for a person or a device.
+
+    For clients with no proxy login (a DHCP reservation, a shared device); the compile puts
+    the register into the snapshot's address map.
+    """
 
     address = models.CharField(max_length=50)
     person = models.ForeignKey(Person, on_delete=models.CASCADE, null=True, blank=True)
     device = models.CharField(max_length=120, blank=True)
+    note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["address"]
@@ -112,6 +139,17 @@ class AddressAssignment(SchoolScoped):
 
     def __str__(self) -> str:
         return self.address
+
+    def clean(self) -> None:
+        if self.address:
+            try:
+                self.address = normalise_address(self.address)
+            except ValidationError as error:
+                raise ValidationError({"address": error.messages}) from None
+        if self.person_id is not None and self.device:
+            raise ValidationError({"device": "Give a person or a device name, not both."})
+        if self.person_id is None and not self.device:
+            raise ValidationError({"person": "Choose a person or give a device name."})
 
 
 class Rule(SchoolScoped):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from safesocial.netpolicy.catalogue import CatalogueEntry, project_catalogue
 from safesocial.netpolicy.models import (
+    AddressAssignment,
     CompiledSnapshot,
     CustomService,
     Group,
@@ -89,6 +90,10 @@ def network_people(school: School, *, on: dt.date | None = None) -> QuerySet[Per
         .filter(kind__in=list(GROUP_OF_KIND))
         .filter(Q(leaving_date__isnull=True) | Q(leaving_date__gt=today))
     )
+
+
+def address_register(school: School) -> QuerySet[AddressAssignment]:
+    return AddressAssignment.objects.for_school(school).select_related("person")
 
 
 def current_sanctions(school: School, *, at: dt.datetime | None = None) -> QuerySet[Sanction]:

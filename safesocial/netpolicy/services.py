@@ -21,6 +21,7 @@ from safesocial.jobs.services import job_enqueue, job_handler
 from safesocial.netpolicy.catalogue import ParsedList, parse_domain_list
 from safesocial.netpolicy.compile import build_snapshot
 from safesocial.netpolicy.models import (
+    AddressAssignment,
     ChannelPlatformAccess,
     Clause,
     CompiledSnapshot,
@@ -30,8 +31,9 @@ from safesocial.netpolicy.models import (
     Rule,
     Sanction,
     Segment,
+    address_network,
 )
-from safesocial.netpolicy.selectors import snapshot_path
+from safesocial.netpolicy.selectors import network_people, snapshot_path
 from safesocial.people.models import Person, School
 
 logger = logging.getLogger(__name__)
@@ -315,6 +317,120 @@ def segment_save(
     )
     recompile_on_commit(school)
     return target
+
+
+# --- device and address register ------------------------------------------------------------
+
+ADDRESS_FIELDS = ("address", "person", "device", "note")
+
+
+def _address_fill(
+    entry: AddressAssignment, address: str, person: Person | None, device: str, note: str
+) -> None:
+    """Fill and check an entry of the register; ValidationError names the field at fault."""
+    school = entry.school
+    entry.address = address.strip()
+    entry.person = person
+    entry.device = device.strip()
+    entry.note = note.strip()
+    # Address syntax (normalised) and person-or-device first; the constraints last, once the
+    # checks below have named the field at fault.
+    entry.full_clean(validate_constraints=False)
+    if person is not None:
+        if person.school_id != school.pk:
+            raise ValidationError({"person": "Choose a person from this school."})
+        if not network_people(school).filter(pk=person.pk).exists():
+            raise ValidationError(
+                {
+                    "person": f"{person.full_name} cannot be named on the network: only current "
+                    "learners, staff and volunteers with a network username can."
+                }
+            )
+    network = address_network(entry.address)
+    others = AddressAssignment.objects.for_school(school).exclude(pk=entry.pk)
+    for other in others.select_for_update():
+        try:
+            covered = address_network(other.address)
+        except ValueError:  # an entry saved around the services; the compile reports it
+            continue
+        if covered.overlaps(network):
+            same = other.address == entry.address
+            raise ValidationError(
+                {
+                    "address": f"{entry.address} "
+                    + ("is already in the register" if same else f"overlaps {other.address}")
+                    + f" ({other.person or other.device}). An address identifies one person "
+                    "or device."
+                }
+            )
+    entry.validate_constraints()
+
+
+@transaction.atomic
+def address_assign(
+    *,
+    school: School,
+    actor: Any,
+    address: str,
+    person: Person | None = None,
+    device: str = "",
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> AddressAssignment:
+    """Add a fixed address or range for a person or a device to the school's register."""
+    entry = AddressAssignment(school=school)
+    _address_fill(entry, address, person, device, note)
+    entry.save()
+    audit_record(
+        action="netpolicy.address_assigned",
+        actor=actor,
+        school=school,
+        obj=entry,
+        fields=list(ADDRESS_FIELDS),
+        request=request,
+    )
+    recompile_on_commit(school)
+    return entry
+
+
+@transaction.atomic
+def address_update(
+    *,
+    entry: AddressAssignment,
+    actor: Any,
+    address: str,
+    person: Person | None = None,
+    device: str = "",
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> AddressAssignment:
+    before = {f: getattr(entry, f) for f in ("address", "person_id", "device", "note")}
+    _address_fill(entry, address, person, device, note)
+    entry.save()
+    after = {f: getattr(entry, f) for f in before}
+    changed = [f.removesuffix("_id") for f in before if before[f] != after[f]]
+    audit_record(
+        action="netpolicy.address_updated",
+        actor=actor,
+        school=entry.school,
+        obj=entry,
+        fields=changed,
+        request=request,
+    )
+    recompile_on_commit(entry.school)
+    return entry
+
+
+@transaction.atomic
+def address_remove(
+    *, entry: AddressAssignment, actor: Any, request: HttpRequest | None = None
+) -> None:
+    school = entry.school
+    audit_record(
+        action="netpolicy.address_removed", actor=actor, school=school, obj=entry, request=request
+    )
+    entry.delete()
+    recompile_on_commit(school)
 
 
 DEFAULT_RULES: tuple[dict[str, Any], ...] = (

@@ -1,4 +1,5 @@
-"""Network pages: rules, segments, catalogue, sanctions and remote-learning approvals."""
+"""Network pages: rules, segments, the address register, catalogue, sanctions and
+remote-learning approvals."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from safesocial.access.core import Membership, require
 from safesocial.access.decorators import school_view
 from safesocial.netpolicy import services
 from safesocial.netpolicy.forms import (
+    AddressForm,
     ApprovalForm,
     CustomServiceForm,
     RuleForm,
@@ -22,6 +24,7 @@ from safesocial.netpolicy.forms import (
     SegmentForm,
 )
 from safesocial.netpolicy.models import (
+    AddressAssignment,
     ChannelPlatformAccess,
     Group,
     RemoteLearningApproval,
@@ -30,9 +33,11 @@ from safesocial.netpolicy.models import (
     Segment,
 )
 from safesocial.netpolicy.selectors import (
+    address_register,
     approvals,
     current_sanctions,
     latest_snapshot,
+    network_people,
     school_catalogue,
     school_rules,
 )
@@ -222,6 +227,76 @@ def segment_add(request: HttpRequest, member: Membership) -> HttpResponse:
 def segment_edit(request: HttpRequest, member: Membership, segment: int) -> HttpResponse:
     obj = get_object_or_404(Segment.objects.for_school(member.school), pk=segment)
     return _segment_form_page(request, member, obj)
+
+
+@school_view("netpolicy.view")
+def address_list(request: HttpRequest, member: Membership) -> HttpResponse:
+    return render(
+        request,
+        "netpolicy/addresses.html",
+        {
+            "member": member,
+            "entries": address_register(member.school),
+            "on_network": set(network_people(member.school).values_list("pk", flat=True)),
+            "can_edit": member.has("netpolicy.edit"),
+        },
+    )
+
+
+def _address_form_page(
+    request: HttpRequest, member: Membership, entry: AddressAssignment | None
+) -> HttpResponse:
+    initial = None
+    if entry is not None:
+        initial = {
+            "address": entry.address,
+            "person": entry.person_id,
+            "device": entry.device,
+            "note": entry.note,
+        }
+    form = AddressForm(request.POST or None, initial=initial, school=member.school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if entry is None:
+                services.address_assign(
+                    school=member.school, actor=request.user, request=request, **form.cleaned_data
+                )
+            else:
+                services.address_update(
+                    entry=entry, actor=request.user, request=request, **form.cleaned_data
+                )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Address saved. The enforcement snapshot is recompiled.")
+            return redirect("netpolicy:addresses", school=member.school.slug)
+    return render(
+        request,
+        "netpolicy/address_form.html",
+        {"member": member, "form": form, "entry": entry},
+        status=400 if form.errors else 200,
+    )
+
+
+@school_view("netpolicy.edit")
+def address_add(request: HttpRequest, member: Membership) -> HttpResponse:
+    return _address_form_page(request, member, None)
+
+
+@school_view("netpolicy.edit")
+def address_edit(request: HttpRequest, member: Membership, assignment: int) -> HttpResponse:
+    obj = get_object_or_404(AddressAssignment.objects.for_school(member.school), pk=assignment)
+    return _address_form_page(request, member, obj)
+
+
+@school_view("netpolicy.edit")
+def address_delete(request: HttpRequest, member: Membership, assignment: int) -> HttpResponse:
+    obj = get_object_or_404(address_register(member.school), pk=assignment)
+    if request.method == "POST":
+        services.address_remove(entry=obj, actor=request.user, request=request)
+        messages.success(request, "Address removed. The enforcement snapshot is recompiled.")
+        return redirect("netpolicy:addresses", school=member.school.slug)
+    return render(request, "netpolicy/address_delete.html", {"member": member, "entry": obj})
 
 
 @school_view("netpolicy.view")

@@ -46,6 +46,27 @@ def test_network_manager_pages(page: Any, live_server: Any, cast: Cast) -> None:
     assert "version 1" in page.content()  # recompiled after the change
     assert_accessible(page)
 
+    page.get_by_role("link", name="Address register").click()
+    page.wait_for_url(f"{base}/s/test/network/addresses/")
+    assert "No addresses in the register yet" in page.content()
+    assert_accessible(page)
+    page.get_by_role("link", name="Add an address").click()
+    page.get_by_label("Address or range").fill("10.20.1.300")
+    page.get_by_label("Or a school device").fill("Library kiosk")
+    page.get_by_role("button", name="Save address").click()  # bad address: error on the field
+    assert page.get_by_text("There is a problem").is_visible()
+    assert_accessible(page)
+    page.get_by_label("Address or range").fill("10.20.1.30")
+    page.get_by_role("button", name="Save address").click()
+    page.wait_for_url(f"{base}/s/test/network/addresses/")
+    assert page.get_by_role("cell", name="Library kiosk (school device)").is_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Delete 10.20.1.30").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Remove address").click()
+    page.wait_for_url(f"{base}/s/test/network/addresses/")
+    assert "No addresses in the register yet" in page.content()
+
     for name in ("Network segments", "Service catalogue", "Remote-learning approvals"):
         page.get_by_role("link", name=name).click()
         assert_accessible(page)

@@ -7,7 +7,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from safesocial.netpolicy.models import RemoteLearningApproval, Rule, Sanction, Segment
+from safesocial.netpolicy.models import (
+    AddressAssignment,
+    RemoteLearningApproval,
+    Rule,
+    Sanction,
+    Segment,
+)
 from safesocial.people.models import Person
 from tests.access.route_helpers import ROLES, only
 from tests.conftest import Cast
@@ -64,6 +70,12 @@ def _segment(cast: Cast) -> int:
     ).pk
 
 
+def _address(cast: Cast) -> int:
+    return AddressAssignment.objects.create(
+        school=cast.school, address="10.20.9.9", device="Library kiosk"
+    ).pk
+
+
 def _signers() -> dict[str, Any]:
     # Any viewer may open the page; only the DSL and the headteacher may sign. A signer
     # who posts without saying in which capacity is sent back with a message.
@@ -99,6 +111,18 @@ ROUTES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "netpolicy:segment_edit": (
         "GET",
         {**SCHOOL, "segment": _segment},
+        only(EDITORS, two_factor=False),
+    ),
+    "netpolicy:addresses": ("GET", SCHOOL, only(VIEWERS, two_factor=False)),
+    "netpolicy:address_add": ("GET", SCHOOL, only(EDITORS, two_factor=False)),
+    "netpolicy:address_edit": (
+        "GET",
+        {**SCHOOL, "assignment": _address},
+        only(EDITORS, two_factor=False),
+    ),
+    "netpolicy:address_delete": (
+        "GET",
+        {**SCHOOL, "assignment": _address},
         only(EDITORS, two_factor=False),
     ),
     "netpolicy:catalogue": ("GET", SCHOOL, only(VIEWERS, two_factor=False)),
