@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "safesocial.netpolicy",
     "safesocial.monitoring",
     "safesocial.channels",
+    "safesocial.reviews",
 ]
 
 MIDDLEWARE = [

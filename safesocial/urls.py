@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from safesocial.access import views as access_views
 from safesocial.people import views as people_views
 
-PUBLIC_APPS = ("policies", "concerns", "netpolicy", "monitoring", "channels")
+PUBLIC_APPS = ("policies", "concerns", "netpolicy", "monitoring", "channels", "reviews")
 
 
 def include_public(app: str) -> URLResolver:
@@ -28,6 +28,7 @@ school_patterns: list[URLPattern | URLResolver] = [
     path("network/", include("safesocial.netpolicy.urls")),
     path("monitoring/", include("safesocial.monitoring.urls")),
     path("channels/", include("safesocial.channels.urls")),
+    path("reviews/", include("safesocial.reviews.urls")),
     path("people/<int:person>/end-sessions/", access_views.end_sessions, name="end_sessions"),
 ]
 

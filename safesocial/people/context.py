@@ -17,7 +17,7 @@ CORE_NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("people.view", "People", "people:list"),
     ("people.import", "Import", "people:import"),
 )
-APP_NAVIGATION = ("policies", "concerns", "netpolicy", "channels", "monitoring")
+APP_NAVIGATION = ("policies", "concerns", "netpolicy", "channels", "monitoring", "reviews")
 CLOSING_NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("audit.view", "Audit trail", "audit:list"),
 )

@@ -94,7 +94,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("parent", Person.Kind.PARENT, (), "Parent of the year 9 learner"),
 )
 
-DEMO_APPS = ("policies", "concerns", "netpolicy", "channels", "monitoring")
+DEMO_APPS = ("policies", "concerns", "netpolicy", "channels", "monitoring", "reviews")
 STAFF_COUNT = 40
 LEARNERS_PER_YEAR = {7: 100, 8: 100, 9: 100, 10: 100, 11: 100, 12: 50, 13: 50}
 

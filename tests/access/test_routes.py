@@ -72,7 +72,7 @@ ROUTES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
 }
 
 
-for _app in ("policies", "concerns", "netpolicy", "monitoring", "channels"):
+for _app in ("policies", "concerns", "netpolicy", "monitoring", "channels", "reviews"):
     # Each app keeps its rows in tests/<app>/route_table.py.
     ROUTES.update(import_module(f"tests.{_app}.route_table").ROUTES)
 
