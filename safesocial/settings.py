@@ -226,6 +226,14 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # Uploaded evidence lives outside the web root and is only served by views that check access.
 PRIVATE_FILES_DIR = Path(env_str("SAFESOCIAL_PRIVATE_FILES_DIR", str(VAR_DIR / "private")))
 
+# Official channels: page tokens for publishing connectors are stored encrypted with this
+# Fernet key (32 url-safe base64 bytes; generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+SAFESOCIAL_CHANNEL_TOKEN_KEY = env_str("SAFESOCIAL_CHANNEL_TOKEN_KEY", "")
+SAFESOCIAL_FACEBOOK_GRAPH_URL = env_str(
+    "SAFESOCIAL_FACEBOOK_GRAPH_URL", "https://graph.facebook.com/v21.0"
+)
+
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_HOST = env_str("SAFESOCIAL_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("SAFESOCIAL_EMAIL_PORT", 25)

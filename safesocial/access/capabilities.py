@@ -70,6 +70,7 @@ CAPABILITIES: dict[str, str] = {
     "monitoring.view": "See monitoring reports",
     "monitoring.act": "Turn monitoring findings into action-plan items",
     "reviews.view": "See the compliance map and the annual review pack",
+    "reviews.trust": "See the headline review figures of every school of one's organisation",
     "office.requests": "Handle requests for policy copies",
 }
 
@@ -108,6 +109,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     TRUSTEE: frozenset({"school.view", "policies.view", "reviews.view"}),
     Role.HEADTEACHER: _SAFEGUARDING
     | {
+        "reviews.trust",
         "concerns.allegations",
         "policies.edit",
         "policies.sign",
@@ -138,6 +140,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             "policies.review",
             "policies.actions",
             "reviews.view",
+            "reviews.trust",
             "concerns.allegations",
             "concerns.cases",
         }
@@ -188,6 +191,7 @@ TWO_FACTOR_CAPABILITIES: frozenset[str] = frozenset(
         "policies.actions",
         "policies.staff_records",
         "reviews.view",
+        "reviews.trust",
         "monitoring.view",
         "monitoring.act",
         "channels.approve_channel",

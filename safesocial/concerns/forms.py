@@ -392,3 +392,8 @@ class RetentionForm(forms.Form):
     review_again_on = forms.DateField(
         label="Review again on (if kept)", required=False, widget=forms.DateInput(attrs=DATE)
     )
+
+
+def public_category_choices() -> list[tuple[str, str]]:
+    """The categories a learner or parent may choose on the public form."""
+    return _category_choices(public=True)

@@ -144,7 +144,12 @@ def public_report(request: HttpRequest, school: str) -> HttpResponse:
         data["token"] = _new_token()
         form.data = data
     else:
-        form = concern_forms.PublicReportForm(initial={"token": _new_token()})
+        initial = {"token": _new_token()}
+        # "Report a concern about this post" links from the news page set the category.
+        asked = request.GET.get("category", "")
+        if asked in {value for value, _ in concern_forms.public_category_choices()}:
+            initial["category"] = asked
+        form = concern_forms.PublicReportForm(initial=initial)
     return render(
         request,
         "concerns/public_report.html",

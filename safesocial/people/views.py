@@ -108,13 +108,18 @@ def people_import_page(request: HttpRequest, member: Membership) -> HttpResponse
 
 
 def public_school(request: HttpRequest, school: str) -> HttpResponse:
+    from safesocial.channels.selectors import public_channels
     from safesocial.policies.selectors import public_policies
 
     school_obj = get_object_or_404(School, slug=school)
     return render(
         request,
         "people/public_school.html",
-        {"school": school_obj, "policies": list(public_policies(school_obj))},
+        {
+            "school": school_obj,
+            "policies": list(public_policies(school_obj)),
+            "channels": public_channels(school_obj),
+        },
     )
 
 
