@@ -10,7 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from safesocial.people.models import Person, School
-from safesocial.policies.models import ActionItem, CopyRequest, FormalReview, ReviewTrigger
+from safesocial.policies.models import (
+    ActionItem,
+    CopyRequest,
+    FormalReview,
+    ReviewTrigger,
+    pack_period_problems,
+)
 from safesocial.policies.models import TrainingRecord as TrainingModel
 from safesocial.policies.selectors import acknowledgement_people
 from safesocial.policies.structure import parse_policy
@@ -96,6 +102,14 @@ class ReviewForm(forms.Form):
         queryset=Person.objects.none(), required=False, label="Owner of the actions"
     )
     action_due_on = forms.DateField(label="Actions due by (YYYY-MM-DD)", required=False)
+    pack_from = forms.DateField(
+        label="Annual review pack attached: first day of its period (YYYY-MM-DD, optional)",
+        required=False,
+    )
+    pack_to = forms.DateField(
+        label="Annual review pack attached: last day of its period (YYYY-MM-DD, optional)",
+        required=False,
+    )
 
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,6 +131,10 @@ class ReviewForm(forms.Form):
         held_on = data.get("held_on")
         if isinstance(held_on, dt.date) and held_on > timezone.localdate():
             self.add_error("held_on", "The review date cannot be in the future.")
+        if not self.has_error("pack_from") and not self.has_error("pack_to"):
+            problems = pack_period_problems(data.get("pack_from"), data.get("pack_to"))
+            for field, problem in problems.items():
+                self.add_error(field, problem)
         return data
 
 

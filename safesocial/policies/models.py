@@ -3,6 +3,8 @@ acknowledgements, training records, requests for copies, and notices (F1-F4, 2, 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -167,6 +169,26 @@ class ReviewTrigger(SchoolScoped):
         return f"{self.get_kind_display()} ({self.occurred_on:%Y-%m-%d})"
 
 
+# The longest period of an annual review pack (as the pack's own form, safesocial.reviews.forms).
+PACK_MAX_DAYS = 2 * 366
+
+
+def pack_period_problems(pack_from: dt.date | None, pack_to: dt.date | None) -> dict[str, str]:
+    """What is wrong with a review pack's period, by field: both days or neither, in order,
+    at most two years."""
+    if pack_from is None and pack_to is None:
+        return {}
+    if pack_to is None:
+        return {"pack_to": "Give the last day of the review pack's period too."}
+    if pack_from is None:
+        return {"pack_from": "Give the first day of the review pack's period too."}
+    if pack_to < pack_from:
+        return {"pack_to": "The pack's last day must be on or after its first day."}
+    if (pack_to - pack_from).days >= PACK_MAX_DAYS:
+        return {"pack_to": "The review pack's period can be at most two years."}
+    return {}
+
+
 class FormalReview(SchoolScoped):
     """The trustees' formal review, recorded in writing (F3)."""
 
@@ -186,12 +208,20 @@ class FormalReview(SchoolScoped):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField()
+    # The annual review pack (safesocial.reviews) attached to the record: its period, or none.
+    pack_from = models.DateField("review pack from", null=True, blank=True)
+    pack_to = models.DateField("review pack to", null=True, blank=True)
 
     class Meta:
         ordering = ["-held_on", "-pk"]
 
     def __str__(self) -> str:
         return f"Review of {self.policy} on {self.held_on:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        problems = pack_period_problems(self.pack_from, self.pack_to)
+        if problems:
+            raise ValidationError(problems)
 
 
 class ActionItem(SchoolScoped):

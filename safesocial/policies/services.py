@@ -456,9 +456,13 @@ def review_record(
     actor: Any,
     action_owner: Person | None = None,
     action_due_on: dt.date | None = None,
+    pack_from: dt.date | None = None,
+    pack_to: dt.date | None = None,
     request: HttpRequest | None = None,
 ) -> FormalReview:
-    """Record the trustees' formal review; each deficiency becomes an action-plan item."""
+    """Record the trustees' formal review; each deficiency becomes an action-plan item.
+
+    `pack_from` and `pack_to`, both or neither, attach the annual review pack of that period."""
     trustees = list(trustees_present)
     found = [line.strip() for line in deficiencies if line.strip()]
     if not trustees:
@@ -481,6 +485,8 @@ def review_record(
         outcome=outcome,
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
         recorded_at=timezone.now(),
+        pack_from=pack_from,
+        pack_to=pack_to,
     )
     review.full_clean()
     review.save()
@@ -496,7 +502,14 @@ def review_record(
         actor=actor,
         school=locked.school,
         obj=review,
-        fields=["held_on", "trustees_present", "discussion", "outcome", *update],
+        fields=[
+            "held_on",
+            "trustees_present",
+            "discussion",
+            "outcome",
+            *(["pack_from", "pack_to"] if review.pack_from is not None else []),
+            *update,
+        ],
         request=request,
     )
     for title in found:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -357,6 +359,8 @@ def review_new(request: HttpRequest, member: Membership, policy: int) -> HttpRes
                 deficiencies=data["deficiency_lines"],
                 action_owner=data["action_owner"],
                 action_due_on=data["action_due_on"],
+                pack_from=data["pack_from"],
+                pack_to=data["pack_to"],
                 actor=request.user,
                 request=request,
             )
@@ -388,6 +392,14 @@ def review_detail(request: HttpRequest, member: Membership, review: int) -> Http
         obj=found,
         request=request,
     )
+    pack_links: tuple[str, str] | None = None
+    if found.pack_from and found.pack_to and member.has("reviews.view"):
+        query = urlencode({"from": found.pack_from.isoformat(), "to": found.pack_to.isoformat()})
+        school = {"school": member.school.slug}
+        pack_links = (
+            f"{reverse('reviews:pack', kwargs=school)}?{query}",
+            f"{reverse('reviews:pack_pdf', kwargs=school)}?{query}",
+        )
     return render(
         request,
         "policies/review.html",
@@ -396,6 +408,7 @@ def review_detail(request: HttpRequest, member: Membership, review: int) -> Http
             "review": found,
             "trustees": found.trustees_present.all(),
             "actions": found.deficiencies.select_related("owner"),
+            "pack_links": pack_links,
         },
     )
 

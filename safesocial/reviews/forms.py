@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 
-MAX_DAYS = 2 * 366
+from safesocial.policies.models import PACK_MAX_DAYS
+
+MAX_DAYS = PACK_MAX_DAYS  # a pack of any period shown here can be attached to a formal review
 
 
 class RangeForm(forms.Form):

@@ -153,3 +153,29 @@ def test_action_items_from_other_apps_and_evidence_to_close(cast: Cast) -> None:
             owner=outsider,
             due_on=dt.date(2030, 1, 1),
         )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_review_pack_period_is_checked_by_the_model(cast: Cast) -> None:
+    policy = approved_policy(cast.school)
+    record = {
+        "policy": policy,
+        "held_on": dt.date(2026, 3, 1),
+        "trustees_present": [person(cast, "chair")],
+        "discussion": "Discussed.",
+        "outcome": FormalReview.Outcome.CONFIRMED,
+        "deficiencies": [],
+        "actor": cast["chair"],
+    }
+    for pack_from, pack_to, field in (
+        (dt.date(2025, 3, 1), None, "pack_to"),
+        (None, dt.date(2026, 2, 28), "pack_from"),
+        (dt.date(2026, 2, 28), dt.date(2025, 3, 1), "pack_to"),
+        (dt.date(2024, 1, 1), dt.date(2026, 2, 28), "pack_to"),
+    ):
+        with pytest.raises(ValidationError) as error:
+            review_record(**record, pack_from=pack_from, pack_to=pack_to)
+        assert field in error.value.message_dict
+    assert not FormalReview.objects.exists()
+    review = review_record(**record, pack_from=dt.date(2025, 3, 1), pack_to=dt.date(2026, 2, 28))
+    assert (review.pack_from, review.pack_to) == (dt.date(2025, 3, 1), dt.date(2026, 2, 28))

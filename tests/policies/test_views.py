@@ -15,6 +15,7 @@ from safesocial.policies.models import (
     Acknowledgement,
     ActionItem,
     CopyRequest,
+    FormalReview,
     Policy,
     PolicyVersion,
 )
@@ -194,3 +195,42 @@ def test_public_pages_formats_and_copy_request(cast: Cast) -> None:
     assert "A Parent" not in "".join(
         str(e.fields) + e.object_id for e in AuditEntry.objects.all()
     )  # the audit trail names fields, never values
+
+
+def test_review_form_attaches_a_review_pack_only_with_a_sound_period(cast: Cast) -> None:
+    policy = approved_policy(cast.school)
+    chair = client_for(cast, "chair")
+    trustee = Person.objects.get(user=cast["trustee"])
+    url = f"/s/test/policies/{policy.pk}/reviews/new/"
+    form = {
+        "held_on": "2026-01-10",
+        "trustees_present": [trustee.pk],
+        "discussion": "Went through the pack.",
+        "outcome": "confirmed",
+        "pack_from": "2025-01-01",
+    }
+    one = chair.post(url, form)
+    assert one.status_code == 400
+    assert "Give the last day of the review pack" in one.content.decode()
+    del form["pack_from"]
+    other = chair.post(url, {**form, "pack_to": "2025-12-31"})
+    assert other.status_code == 400
+    assert "Give the first day of the review pack" in other.content.decode()
+    reversed_range = chair.post(url, {**form, "pack_from": "2025-12-31", "pack_to": "2025-01-01"})
+    assert reversed_range.status_code == 400
+    assert "on or after its first day" in reversed_range.content.decode()
+    too_long = chair.post(url, {**form, "pack_from": "2023-01-01", "pack_to": "2025-12-31"})
+    assert too_long.status_code == 400 and "at most two years" in too_long.content.decode()
+    assert not FormalReview.objects.exists()
+
+    saved = chair.post(url, {**form, "pack_from": "2025-01-01", "pack_to": "2025-12-31"})
+    assert saved.status_code == 302
+    review = FormalReview.objects.get()
+    assert (review.pack_from, review.pack_to) == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    entry = AuditEntry.objects.get(action="policies.review_recorded")
+    assert "pack_from" in str(entry.fields) and "2025" not in str(entry.fields)
+    page = chair.get(saved["Location"]).content.decode()
+    assert "Annual review pack for 1 January 2025 to 31 December 2025" in page
+    query = "?from=2025-01-01&amp;to=2025-12-31"
+    assert f'href="/s/test/reviews/pack/{query}"' in page
+    assert f'href="/s/test/reviews/pack.pdf{query}"' in page

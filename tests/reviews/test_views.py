@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -10,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safesocial.audit.models import AuditEntry
 from safesocial.people.models import Person, Role, School
+from safesocial.policies.models import FormalReview
 from safesocial.reviews import controls
 from safesocial.reviews.pack import build_pack, headline
 from tests.conftest import MakeMember
@@ -155,3 +158,19 @@ def test_chair_sees_the_trust_view_and_a_trustee_does_not(
     client = verified(trustee)
     assert client.get("/s/test/reviews/trust/").status_code == 403
     assert client.get(PACK).status_code == 200
+
+
+def test_pack_page_marks_the_review_this_pack_is_attached_to(known: Known) -> None:
+    review = FormalReview.objects.get(school=known.school)
+    client = verified(known.head)
+    assert "This pack is attached" not in client.get(PACK).content.decode()
+    review.pack_from, review.pack_to = dt.date(2026, 1, 1), dt.date(2026, 6, 30)
+    review.save(update_fields=["pack_from", "pack_to"])
+    text = client.get(PACK).content.decode()
+    assert text.count("This pack is attached") == 1
+    assert (
+        "10 March 2026</a>: Policy to be revised"
+        ' <strong class="govuk-tag">This pack is attached</strong></li>'
+    ) in text
+    other = client.get("/s/test/reviews/pack/?from=2026-01-01&to=2026-06-29").content.decode()
+    assert "Social media policy, 10 March 2026" in other and "This pack is attached" not in other
