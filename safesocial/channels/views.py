@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -38,15 +37,8 @@ from safesocial.channels.selectors import (
     open_take_downs,
     review_queue,
 )
+from safesocial.forms import add_service_errors
 from safesocial.netpolicy.selectors import service_choices
-
-
-def _apply_errors(form: forms.Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _refused(request: HttpRequest, member: Membership, reason: str) -> HttpResponse:
@@ -117,7 +109,7 @@ def _channel_form_page(
                 )
                 messages.success(request, "Channel saved.")
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("channels:detail", school=member.school.slug, channel=channel.pk)
     return render(
@@ -184,7 +176,7 @@ def risk_add(request: HttpRequest, member: Membership, channel: int) -> HttpResp
                 channel=obj, actor=member.person, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Risk added to the assessment.")
             return redirect("channels:detail", school=member.school.slug, channel=obj.pk)
@@ -208,7 +200,7 @@ def channel_approve(request: HttpRequest, member: Membership, channel: int) -> H
         except services.NotAllowed as refusal:
             return _refused(request, member, str(refusal))
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Channel approved for one year.")
             return redirect("channels:detail", school=member.school.slug, channel=obj.pk)
@@ -230,7 +222,7 @@ def manager_add(request: HttpRequest, member: Membership, channel: int) -> HttpR
                 request=request,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Manager added. They can now reach the platform.")
             return redirect("channels:detail", school=member.school.slug, channel=obj.pk)
@@ -263,7 +255,7 @@ def custody_add(request: HttpRequest, member: Membership, channel: int) -> HttpR
                 channel=obj, actor=member.person, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Custody log updated.")
             return redirect("channels:detail", school=member.school.slug, channel=obj.pk)
@@ -287,7 +279,7 @@ def connector(request: HttpRequest, member: Membership, channel: int) -> HttpRes
                 channel=obj, actor=member.person, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Publishing settings saved.")
             return redirect("channels:detail", school=member.school.slug, channel=obj.pk)
@@ -317,7 +309,7 @@ def post_new(request: HttpRequest, member: Membership, channel: int) -> HttpResp
         except services.NotAllowed as refusal:
             return _refused(request, member, str(refusal))
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Draft saved and checked. See the results below.")
             return redirect("channels:post", school=member.school.slug, post=post.pk)
@@ -348,7 +340,7 @@ def post_edit(request: HttpRequest, member: Membership, post: int) -> HttpRespon
         except services.NotAllowed as refusal:
             return _refused(request, member, str(refusal))
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Post saved and checked again.")
             return redirect("channels:post", school=member.school.slug, post=obj.pk)
@@ -411,7 +403,7 @@ def post_image_add(request: HttpRequest, member: Membership, post: int) -> HttpR
         except services.NotAllowed as refusal:
             return _refused(request, member, str(refusal))
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Image added and the post checked again.")
             return redirect("channels:post", school=member.school.slug, post=obj.pk)
@@ -464,7 +456,7 @@ def post_review(request: HttpRequest, member: Membership, post: int) -> HttpResp
                 return _post_page(
                     request, member, obj, status=400, review_errors=error.message_dict["text"]
                 )
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Review recorded.")
             return redirect("channels:post", school=member.school.slug, post=obj.pk)
@@ -517,7 +509,7 @@ def consents(request: HttpRequest, member: Membership) -> HttpResponse:
         try:
             services.consent_record(actor=member.person, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Consent recorded.")
             return redirect("channels:consents", school=member.school.slug)
@@ -625,7 +617,7 @@ def moderation(request: HttpRequest, member: Membership) -> HttpResponse:
         try:
             services.moderation_log(actor=member.person, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Logged for moderation.")
             return redirect("channels:moderation", school=member.school.slug)
@@ -657,7 +649,7 @@ def learner_accounts(request: HttpRequest, member: Membership) -> HttpResponse:
                 actor=member.person, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Account recorded: the learner is old enough.")
             return redirect("channels:learner_accounts", school=member.school.slug)

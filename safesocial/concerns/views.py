@@ -42,6 +42,7 @@ from safesocial.concerns.selectors import (
     visible_concerns,
     without_parent_decision,
 )
+from safesocial.forms import add_service_errors
 from safesocial.people.models import Person, School
 
 TOKEN_SALT = "safesocial.concerns.public-report"  # noqa: S105 (a salt, not a secret)
@@ -55,15 +56,6 @@ def _min_seconds() -> float:
 def _rate_limit() -> int:
     """Reports accepted from one address per hour (0: no limit, for load tests only)."""
     return int(getattr(settings, "CONCERNS_REPORTS_PER_HOUR", 10))
-
-
-def apply_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's refusal on the field it names, or on the form as a whole."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- Public report form (no sign-in) ----------------------------------------------------------
@@ -130,7 +122,7 @@ def public_report(request: HttpRequest, school: str) -> HttpResponse:
                         request=request,
                     )
                 except ValidationError as error:
-                    apply_errors(form, error)
+                    add_service_errors(form, error)
                 else:
                     return render(
                         request,
@@ -192,7 +184,7 @@ def report(request: HttpRequest, member: Membership) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -435,7 +427,7 @@ def case_action(request: HttpRequest, member: Membership, pk: int, action: str) 
         try:
             act(concern, member, form.cleaned_data, request)
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, done)
             return redirect("concerns:case", school=member.school.slug, pk=concern.pk)
@@ -639,7 +631,7 @@ def declarations(request: HttpRequest, member: Membership) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, "Your declaration is recorded. The DSL and headteacher will discuss it."
@@ -680,7 +672,7 @@ def declaration(request: HttpRequest, member: Membership, pk: int) -> HttpRespon
                 declaration=item, actor=member.person, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Decision recorded.")
             return redirect("concerns:declarations", school=member.school.slug)
@@ -712,7 +704,7 @@ def retention(request: HttpRequest, member: Membership) -> HttpResponse:
                 school=member.school, actor=member.person, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Retention decision recorded.")
             return redirect("concerns:retention", school=member.school.slug)

@@ -3,8 +3,6 @@ remote-learning approvals."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from safesocial.access.core import Membership, require
 from safesocial.access.decorators import school_view
+from safesocial.forms import add_service_errors
 from safesocial.netpolicy import services
 from safesocial.netpolicy.forms import (
     AddressForm,
@@ -45,14 +44,6 @@ from safesocial.netpolicy.selectors import (
 
 def _error_text(error: ValidationError) -> str:
     return " ".join(str(m) for m in error.messages)
-
-
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _services_by_id(member: Membership) -> dict[str, str]:
@@ -121,7 +112,7 @@ def _rule_form_page(request: HttpRequest, member: Membership, rule: Rule | None)
                 services.rule_update(rule=rule, actor=request.user, request=request, **values)
                 messages.success(request, "Rule saved. The enforcement snapshot is recompiled.")
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect("netpolicy:rules", school=member.school.slug)
     return render(
@@ -206,7 +197,7 @@ def _segment_form_page(
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Network segment saved.")
             return redirect("netpolicy:segments", school=member.school.slug)
@@ -266,7 +257,7 @@ def _address_form_page(
                     entry=entry, actor=request.user, request=request, **form.cleaned_data
                 )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Address saved. The enforcement snapshot is recompiled.")
             return redirect("netpolicy:addresses", school=member.school.slug)
@@ -321,7 +312,7 @@ def service_add(request: HttpRequest, member: Membership) -> HttpResponse:
                 school=member.school, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Service added to the school's catalogue.")
             return redirect("netpolicy:catalogue", school=member.school.slug)
@@ -350,7 +341,7 @@ def sanction_list(request: HttpRequest, member: Membership) -> HttpResponse:
                 request=request,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Internet access removed for the dates given.")
             return redirect("netpolicy:sanctions", school=member.school.slug)
@@ -393,7 +384,7 @@ def approval_list(request: HttpRequest, member: Membership) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Proposed. It applies once the DSL and the head sign.")
             return redirect("netpolicy:approvals", school=member.school.slug)

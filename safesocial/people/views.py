@@ -15,6 +15,7 @@ from safesocial.access.core import Membership, memberships
 from safesocial.access.decorators import school_view
 from safesocial.audit.services import audit_record
 from safesocial.concerns.selectors import unseen_alerts
+from safesocial.forms import add_service_errors
 from safesocial.people.forms import ImportForm, RoleAssignForm
 from safesocial.people.importing import ImportError_, people_import, plan_import
 from safesocial.people.models import Person, RoleAssignment, School
@@ -173,9 +174,7 @@ def person_role_assign(request: HttpRequest, member: Membership, person: int) ->
                 request=request,
             )
         except ValidationError as error:
-            for field, problems in error.message_dict.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Role given to {subject.full_name}.")
             return redirect("people:person", school=member.school.slug, person=subject.pk)

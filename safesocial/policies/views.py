@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 from safesocial.access.core import Membership
 from safesocial.access.decorators import school_view
 from safesocial.audit.services import audit_record
+from safesocial.forms import add_service_errors
 from safesocial.policies import selectors, services
 from safesocial.policies.diff import diff_rows, diff_summary
 from safesocial.policies.forms import (
@@ -52,11 +52,6 @@ def _version(member: Membership, pk: int) -> PolicyVersion:
     if not version.is_approved and not (member.has("policies.edit") or member.has("policies.sign")):
         raise Http404("not found")
     return version
-
-
-def _form_errors(form: Any, error: ValidationError) -> None:
-    for field, problems in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, problems)
 
 
 @school_view("policies.view")
@@ -138,7 +133,7 @@ def policy_settings(request: HttpRequest, member: Membership, policy: int) -> Ht
                 policy=found, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "The policy's details were saved.")
             return redirect("policies:detail", school=member.school.slug, policy=found.pk)
@@ -329,7 +324,7 @@ def trigger_new(request: HttpRequest, member: Membership, policy: int) -> HttpRe
                 policy=found, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, f"Logged. The review is now due by {trigger.due_after:%d %B %Y}."
@@ -365,7 +360,7 @@ def review_new(request: HttpRequest, member: Membership, policy: int) -> HttpRes
                 request=request,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             count = len(data["deficiency_lines"])
             messages.success(
@@ -453,7 +448,7 @@ def action_edit(request: HttpRequest, member: Membership, item: int) -> HttpResp
                 item=found, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Action {found.pk} was updated.")
             return redirect("policies:action_plan", school=member.school.slug)
@@ -516,7 +511,7 @@ def training(request: HttpRequest, member: Membership) -> HttpResponse:
         try:
             services.training_record(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_errors(form, error)
         except services.PolicyError as problem:
             form.add_error("person", str(problem))
         else:
