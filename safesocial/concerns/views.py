@@ -19,7 +19,6 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -43,6 +42,7 @@ from safesocial.concerns.selectors import (
     without_parent_decision,
 )
 from safesocial.forms import add_service_errors
+from safesocial.pdf import render_pdf
 from safesocial.people.models import Person, School
 
 TOKEN_SALT = "safesocial.concerns.public-report"  # noqa: S105 (a salt, not a secret)
@@ -464,10 +464,8 @@ def evidence_download(
 @school_view("concerns.cases")
 def case_summary_pdf(request: HttpRequest, member: Membership, pk: int) -> HttpResponse:
     """The case summary for a LADO referral."""
-    from weasyprint import HTML
-
     concern = case_for(request, member, pk)
-    html = render_to_string(
+    pdf = render_pdf(
         "concerns/summary_pdf.html",
         {
             "concern": concern,
@@ -481,7 +479,6 @@ def case_summary_pdf(request: HttpRequest, member: Membership, pk: int) -> HttpR
             "now": timezone.now(),
         },
     )
-    pdf = HTML(string=html).write_pdf()
     audit_record(
         action="concern.summary_exported",
         actor=request.user,

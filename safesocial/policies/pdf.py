@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
+from safesocial.pdf import render_pdf
 
 PDF_STYLE = """
 @page { size: A4; margin: 2cm; @bottom-center { content: counter(page) " of " counter(pages); } }
@@ -14,12 +14,4 @@ dl.app-facts dt { font-weight: bold; }
 
 
 def policy_pdf(context: dict[str, object]) -> bytes:
-    # Imported here: WeasyPrint loads Pango at import, which only this page needs.
-    from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher
-
-    html = render_to_string("policies/public/pdf.html", context)
-    # The document may fetch nothing (no files, no network): links in the text stay links.
-    fetcher = URLFetcher(allowed_protocols=())
-    document = HTML(string=html, url_fetcher=fetcher)
-    return bytes(document.write_pdf(stylesheets=[CSS(string=PDF_STYLE, url_fetcher=fetcher)]))
+    return render_pdf("policies/public/pdf.html", context, style=PDF_STYLE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
+from safesocial.pdf import render_pdf
 
 PDF_STYLE = """
 @page { size: A4; margin: 1.8cm; @bottom-center { content: counter(page) " of " counter(pages); } }
@@ -15,12 +15,4 @@ th, td { border-bottom: 1px solid #b1b4b6; padding: 0.25em 0.4em; text-align: le
 
 
 def pack_pdf(context: dict[str, object]) -> bytes:
-    # Imported here: WeasyPrint loads Pango at import, which only this download needs.
-    from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher
-
-    html = render_to_string("reviews/pack_pdf.html", context)
-    # No protocol allowed: the document may fetch no file and reach no network.
-    fetcher = URLFetcher(allowed_protocols=())
-    document = HTML(string=html, url_fetcher=fetcher)
-    return bytes(document.write_pdf(stylesheets=[CSS(string=PDF_STYLE, url_fetcher=fetcher)]))
+    return render_pdf("reviews/pack_pdf.html", context, style=PDF_STYLE)
