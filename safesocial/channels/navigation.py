@@ -1,4 +1,7 @@
-"""Menu entries this app adds: (capability, label, url name). Shown to members holding it."""
+"""This app's menu section: its label, and (capability, label, url name) entries shown to
+members holding the capability. The first entry a member may open is where the section starts."""
+
+SECTION = "Channels"
 
 ITEMS: tuple[tuple[str, str, str], ...] = (
     ("channels.approve_post", "Official channels", "channels:list"),

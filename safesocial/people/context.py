@@ -1,53 +1,113 @@
-"""Navigation that fits what the signed-in person may do in the school they are looking at."""
+"""Navigation that fits what the signed-in person may do in the school they are looking at.
+
+The menu shows one entry per *section* (Home, People, Policies, Safeguarding, ...), linking to
+the first page of that section the person may open; the section they are in also gets a
+sub-menu with its other pages. A headteacher sees about ten entries instead of twenty.
+"""
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.http import HttpRequest
 from django.urls import reverse
 
 from safesocial.access.core import memberships
 
-# (capability, label, url name): shown when the member has the capability. Each app adds its
-# own entries in <app>/navigation.py.
-CORE_NAVIGATION: tuple[tuple[str, str, str], ...] = (
-    ("school.view", "Home", "people:dashboard"),
-    ("people.view", "People", "people:list"),
-    ("people.import", "Import", "people:import"),
+# (capability, label, url name): shown when the member has the capability.
+Item = tuple[str, str, str]
+
+
+class Section(NamedTuple):
+    label: str
+    items: tuple[Item, ...]
+
+
+CORE_SECTIONS: tuple[Section, ...] = (
+    Section("Home", (("school.view", "Home", "people:dashboard"),)),
+    Section(
+        "People",
+        (
+            ("people.view", "All people", "people:list"),
+            ("people.import", "Import from MIS", "people:import"),
+        ),
+    ),
 )
-APP_NAVIGATION = ("policies", "concerns", "netpolicy", "channels", "monitoring", "reviews")
-CLOSING_NAVIGATION: tuple[tuple[str, str, str], ...] = (
-    ("audit.view", "Audit trail", "audit:list"),
+# Each app adds one section: SECTION (its label) and ITEMS in <app>/navigation.py.
+APP_NAVIGATION = ("policies", "concerns", "netpolicy", "monitoring", "channels", "reviews")
+CLOSING_SECTIONS: tuple[Section, ...] = (
+    Section("Audit trail", (("audit.view", "Audit trail", "audit:list"),)),
 )
 
 
-def _navigation() -> tuple[tuple[str, str, str], ...]:
-    items = list(CORE_NAVIGATION)
+def _sections() -> tuple[Section, ...]:
+    sections = list(CORE_SECTIONS)
     for app in APP_NAVIGATION:
-        items.extend(import_module(f"safesocial.{app}.navigation").ITEMS)
-    return (*items, *CLOSING_NAVIGATION)
+        module = import_module(f"safesocial.{app}.navigation")
+        sections.append(Section(module.SECTION, tuple(module.ITEMS)))
+    return (*sections, *CLOSING_SECTIONS)
 
 
-NAVIGATION = _navigation()
+SECTIONS = _sections()
+NAVIGATION: tuple[Item, ...] = tuple(item for section in SECTIONS for item in section.items)
+
+
+def _is_within(path: str, url: str) -> bool:
+    return path == url or (url.endswith("/") and path.startswith(url))
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     slug = match.kwargs.get("school") if match else None
-    items: list[dict[str, Any]] = []
+    sections: list[dict[str, Any]] = []
     current_school = None
     member_schools = memberships(request.user) if request.user.is_authenticated else []
     for member in member_schools:
-        if member.school.slug == slug:
-            current_school = member.school
-            for capability, label, name in NAVIGATION:
-                if member.has(capability):
-                    url = reverse(name, kwargs={"school": slug})
-                    items.append({"label": label, "url": url, "active": request.path == url})
+        if member.school.slug != slug:
+            continue
+        current_school = member.school
+        for section in SECTIONS:
+            items = [
+                {"label": label, "url": reverse(name, kwargs={"school": slug}), "active": False}
+                for capability, label, name in section.items
+                if member.has(capability)
+            ]
+            if items:
+                sections.append({"label": section.label, "items": items, "active": False})
+    # The page belongs to the entry whose address is the longest prefix of its own, so
+    # /s/x/concerns/cases/12/ is under "Cases" and the school home only matches itself.
+    best: tuple[int, dict[str, Any], dict[str, Any]] | None = None
+    for section_entry in sections:
+        for item in section_entry["items"]:
+            url = item["url"]
+            is_home = url == f"/s/{slug}/"
+            if (request.path == url if is_home else _is_within(request.path, url)) and (
+                best is None or len(url) > best[0]
+            ):
+                best = (len(url), section_entry, item)
+    current_section = None
+    if best is not None:
+        _, current_section, current_item = best
+        current_section["active"] = True
+        current_item["active"] = request.path == current_item["url"]
+        current_item["current_section"] = True
+    nav_items = [
+        {
+            "label": entry["label"],
+            "url": entry["items"][0]["url"],
+            "active": entry["active"],
+            "current": entry["active"] and request.path == entry["items"][0]["url"],
+        }
+        for entry in sections
+    ]
+    sub_items = (
+        current_section["items"] if current_section and len(current_section["items"]) > 1 else []
+    )
     return {
-        "nav_items": items,
+        "nav_items": nav_items,
+        "nav_section": current_section["label"] if sub_items and current_section else "",
+        "nav_sub_items": sub_items,
         "nav_school": current_school,
         "nav_schools": [m.school for m in member_schools],
     }

@@ -42,6 +42,8 @@ def dashboard(request: HttpRequest, member: Membership) -> HttpResponse:
         "notices": notices_for(member.person, limit=5),
         "unseen_alerts": unseen_alerts(member).count(),
         "roles": sorted(member.roles),
+        # Reporting a worry is every adult's first duty, so it is one click from home.
+        "can_report": member.has("concerns.report"),
         "warnings": role_warnings(member.school) if member.has("people.view") else [],
         "counts": people_counts(member.school) if member.has("people.view") else None,
     }

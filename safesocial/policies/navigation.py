@@ -1,7 +1,10 @@
-"""Menu entries this app adds: (capability, label, url name). Shown to members holding it."""
+"""This app's menu section: its label, and (capability, label, url name) entries shown to
+members holding the capability. The first entry a member may open is where the section starts."""
+
+SECTION = "Policies"
 
 ITEMS: tuple[tuple[str, str, str], ...] = (
-    ("policies.view", "Policies", "policies:index"),
+    ("policies.view", "Policy documents", "policies:index"),
     ("policies.actions", "Action plan", "policies:action_plan"),
     ("policies.staff_records", "Staff training", "policies:training"),
     ("office.requests", "Copy requests", "policies:copy_requests"),

@@ -42,7 +42,7 @@ def test_channel_manager_drafts_and_sees_what_to_change(
     base = live_server.url
     sign_in(page, base, "channel_manager")
     page.wait_for_url(f"{base}/s/test/")
-    page.get_by_role("link", name="Official channels").click()
+    page.get_by_role("link", name="Channels", exact=True).click()
     page.wait_for_url(f"{base}/s/test/channels/")
     assert_accessible(page)
     page.get_by_role("link", name="Test School Facebook", exact=True).click()

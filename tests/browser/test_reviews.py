@@ -30,7 +30,7 @@ def test_map_and_pack(page: Any, live_server: Any, known: Known, tmp_path: Path)
     base = live_server.url
     sign_in(page, base, "head")
     page.wait_for_url(f"{base}/s/test/")
-    page.get_by_role("link", name="Compliance map").click()
+    page.get_by_role("link", name="Reviews", exact=True).click()
     page.wait_for_url(f"{base}/accounts/two-factor/**")
     second_factor(page)
     page.wait_for_url(f"{base}/s/test/reviews/")
