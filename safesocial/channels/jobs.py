@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from safesocial.channels.models import TakeDownTask
 from safesocial.channels.selectors import current_managers, login_holders
+from safesocial.channels.services import posts_publish_due
 from safesocial.jobs.services import job_handler
 from safesocial.people.models import Person
 
@@ -57,3 +58,9 @@ def take_down_alerts(payload: dict[str, Any]) -> None:
             None,
             [address],
         )
+
+
+@job_handler("channels.publish_due")
+def publish_due(payload: dict[str, Any]) -> None:
+    """Queued every few minutes by the worker's schedule (safesocial/jobs/schedule.py)."""
+    posts_publish_due()

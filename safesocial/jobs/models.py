@@ -28,3 +28,13 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.status})"
+
+
+class ScheduledRun(models.Model):
+    """When a scheduled job kind was last queued (see safesocial/jobs/schedule.py)."""
+
+    kind = models.CharField(max_length=80, unique=True)
+    last_queued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} (last queued {self.last_queued_at})"

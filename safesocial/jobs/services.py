@@ -26,6 +26,10 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def job_handler_exists(kind: str) -> bool:
+    return kind in _HANDLERS
+
+
 def job_enqueue(*, kind: str, payload: dict[str, Any] | None = None) -> Job:
     """Queue a job; it is visible to the worker only once the caller's transaction commits."""
     return Job.objects.create(kind=kind, payload=payload or {})

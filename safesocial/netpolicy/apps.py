@@ -7,4 +7,5 @@ class NetpolicyConfig(AppConfig):
     verbose_name = "Network policy"
 
     def ready(self) -> None:
-        from safesocial.netpolicy import services  # noqa: F401  (registers the recompile job)
+        # Job handlers register themselves on import.
+        from safesocial.netpolicy import jobs, services  # noqa: F401
