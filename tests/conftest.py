@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,15 @@ from safesocial.people.models import (
 
 IN_CI = os.environ.get("CI") == "true"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings: Any, tmp_path: Path) -> Path:
+    """Files tests store (evidence, post images, consent forms) go to a temporary directory,
+    never the real var/private."""
+    directory = tmp_path / "private"
+    settings.PRIVATE_FILES_DIR = directory
+    return directory
 
 
 def on_postgresql() -> bool:

@@ -118,6 +118,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         "policies.staff_records",
         "channels.manage",
         "channels.approve_channel",
+        "channels.draft_post",
         "people.manage_roles",
         "accounts.manage",
         "audit.view",
@@ -131,7 +132,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     | {"policies.edit", "audit.view", "netpolicy.sanction", "netpolicy.sign_as_dsl"}
     | {"concerns.retention", "monitoring.act"},
     Role.DEPUTY_DSL: _SAFEGUARDING | {"netpolicy.sanction"},
-    Role.LEADERSHIP: _LEADERSHIP | {"channels.manage"},
+    # Clause 5: leadership staff hold the logins and manage the accounts, so they may draft
+    # too, on the channels they are made managers of (the object check in channels).
+    Role.LEADERSHIP: _LEADERSHIP | {"channels.manage", "channels.draft_post"},
     Role.CHAIR_OF_TRUSTEES: frozenset(
         {
             "school.view",

@@ -4,11 +4,13 @@ under random names."""
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 MAX_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
@@ -45,12 +47,18 @@ def directory() -> Path:
     return path
 
 
-def store(data: bytes) -> str:
-    stored_name = secrets.token_hex(16)
-    path = directory() / stored_name
+def write(stored_name: str, data: bytes) -> None:
+    path = path_of(stored_name)
     with open(path, "xb") as handle:
         handle.write(data)
     path.chmod(0o600)
+
+
+def store_on_commit(data: bytes) -> str:
+    """Name the file now and write it once the caller's transaction commits, so that a save
+    that fails or rolls back leaves no orphan file behind (and no personal image on disk)."""
+    stored_name = secrets.token_hex(16)
+    transaction.on_commit(partial(write, stored_name, data))
     return stored_name
 
 

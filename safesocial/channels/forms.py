@@ -83,6 +83,16 @@ class ApproveForm(GovukForm):
     note = forms.CharField(label="Note on the approval (optional)", required=False)
 
 
+class CloseForm(GovukForm):
+    reason = forms.CharField(
+        label="Why is the channel being closed?",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="Kept on the channel's record and in the audit trail.",
+        error_messages={"required": "Say why the channel is being closed."},
+    )
+
+
 class ManagerForm(GovukForm):
     person = forms.ModelChoiceField(label="Member of staff", queryset=Person.objects.none())
 

@@ -39,6 +39,11 @@ class Channel(SchoolScoped):
     )
     approved_on = models.DateField(null=True, blank=True)
     approval_note = models.TextField(blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closure_reason = models.TextField("reason for closing", blank=True)
     connector = models.CharField(
         max_length=20, choices=Connector.choices, default=Connector.NEWS_PAGE
     )

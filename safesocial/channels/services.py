@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -49,7 +50,7 @@ from safesocial.channels.selectors import (
 )
 from safesocial.jobs.services import job_enqueue
 from safesocial.netpolicy.selectors import service_choices, service_minimum_age
-from safesocial.netpolicy.services import channel_access_grant
+from safesocial.netpolicy.services import channel_access_end, channel_access_grant
 from safesocial.people.models import ParentLink, Person, Role, School
 from safesocial.policies.selectors import has_acknowledged_current
 
@@ -140,6 +141,7 @@ def channel_update(
     changed = [k for k in CHANNEL_FIELDS if k in values and getattr(channel, k) != values[k]]
     if not changed:
         return channel
+    was_service, was_label = channel.service_id, _platform_label(channel)
     for key in changed:
         setattr(channel, key, values[key])
     if channel.status == Channel.Status.ACTIVE:
@@ -147,7 +149,38 @@ def channel_update(
         changed.append("status")
     _save(channel)
     _audit("channel_updated", actor, channel, changed, request)
+    if (was_service, was_label) != (channel.service_id, _platform_label(channel)):
+        _move_platform_access(channel, was_service, was_label, actor)
     return channel
+
+
+def _move_platform_access(
+    channel: Channel, was_service: str, was_label: str, actor: Person
+) -> None:
+    """A renamed channel, or one moved to another platform: its managers' network access follows
+    it, so that stopping them later still finds the grant, and the old platform is not left open."""
+    today = timezone.localdate()
+    running = ChannelManager.objects.filter(channel=channel).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+    for manager in running.select_related("person"):
+        channel_access_end(
+            school=channel.school,
+            person=manager.person,
+            service_id=was_service,
+            channel=was_label,
+            on=max(today, manager.starts_on),
+            actor=actor.user,
+        )
+        channel_access_grant(
+            school=channel.school,
+            person=manager.person,
+            service_id=channel.service_id,
+            channel=_platform_label(channel),
+            starts_on=max(today, manager.starts_on),
+            ends_on=manager.ends_on,
+            actor=actor.user,
+        )
 
 
 @transaction.atomic
@@ -217,11 +250,34 @@ def channel_approve(
 
 @transaction.atomic
 def channel_close(
-    *, channel: Channel, actor: Person, request: HttpRequest | None = None
+    *,
+    channel: Channel,
+    actor: Person,
+    reason: str,
+    on: dt.date | None = None,
+    request: HttpRequest | None = None,
 ) -> Channel:
+    """Stop using a channel: no more drafts or publishing, and its managers stop (their access
+    to the platform ends with them). Posts stay on record; closing cannot be undone here."""
+    on = on or timezone.localdate()
+    if channel.status == Channel.Status.CLOSED:
+        raise ValidationError({"reason": "This channel is already closed."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the channel is being closed."})
     channel.status = Channel.Status.CLOSED
-    _save(channel, update_fields=["status"])
-    _audit("channel_closed", actor, channel, ["status"], request)
+    channel.closed_on = on
+    channel.closed_by = actor
+    channel.closure_reason = reason.strip()
+    fields = ["status", "closed_on", "closed_by", "closure_reason"]
+    _save(channel, update_fields=fields)
+    _audit("channel_closed", actor, channel, fields, request)
+    still_running = (
+        ChannelManager.objects.filter(channel=channel)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .select_related("person")
+    )
+    for manager in still_running:
+        manager_end(manager=manager, on=on, actor=actor, request=request)
     return channel
 
 
@@ -236,6 +292,8 @@ def manager_add(
 ) -> ChannelManager:
     """A member of staff who runs the channel; they may also reach its platform (netpolicy)."""
     _same_school(channel.school, person, "person")
+    if channel.status == Channel.Status.CLOSED:
+        raise ValidationError({"person": "This channel is closed: it has no managers any more."})
     if not person.is_staff_member or person.has_left(starts_on):
         raise ValidationError({"person": "Choose a current member of staff."})
     if not holds_role(person, MANAGER_ROLES, on=starts_on):
@@ -256,22 +314,39 @@ def manager_add(
         school=channel.school,
         person=person,
         service_id=channel.service_id,
-        channel=channel.account_name[:120],
+        channel=_platform_label(channel),
         starts_on=starts_on,
         actor=actor.user,
     )
     return manager
 
 
+def _platform_label(channel: Channel) -> str:
+    # netpolicy knows a grant by person, platform and this label (it has no channel key).
+    return channel.account_name[:120]
+
+
 @transaction.atomic
 def manager_end(
     *, manager: ChannelManager, on: dt.date, actor: Person, request: HttpRequest | None = None
 ) -> ChannelManager:
-    if manager.ends_on is not None and manager.ends_on <= on:
+    """Stop someone managing a channel from `on` (the first day without it): they can no longer
+    draft for it, and their access to its platform ends at the recompile after commit."""
+    if manager.ends_on is not None and manager.ends_on < on:
         raise ValidationError({"ends_on": "This person has already stopped managing it."})
-    manager.ends_on = max(on, manager.starts_on)
+    # ends_on is the last day managed; one started today and stopped today never managed it.
+    manager.ends_on = on - dt.timedelta(days=1)
     _save(manager, update_fields=["ends_on"])
     _audit("manager_ended", actor, manager, ["ends_on"], request)
+    channel = manager.channel
+    channel_access_end(
+        school=channel.school,
+        person=manager.person,
+        service_id=channel.service_id,
+        channel=_platform_label(channel),
+        on=on,
+        actor=actor.user,
+    )
     return manager
 
 
@@ -390,6 +465,8 @@ def draft_refusal(*, person: Person, channel: Channel, on: dt.date) -> str:
     """Why this person may not draft for this channel today ("" when they may)."""
     if channel.school_id != person.school_id:
         return "This channel belongs to another school."
+    if channel.status == Channel.Status.CLOSED:
+        return "This channel is closed: nothing more is drafted or published on it."
     if not channel.is_active(on):
         if channel.status == Channel.Status.ACTIVE:
             return (
@@ -562,16 +639,12 @@ def post_image_add(
         no_learners=no_learners,
     )
     image.full_clean()
-    image.stored_name = files.store(data)
-    try:
-        image.save()
-        image.learners.set(learners)
-        reopened = _reopen(post, editor, request)
-        _run_checks(post, today)
-        _save(post)
-    except Exception:
-        files.path_of(image.stored_name).unlink(missing_ok=True)
-        raise
+    image.stored_name = files.store_on_commit(data)
+    image.save()
+    image.learners.set(learners)
+    reopened = _reopen(post, editor, request)
+    _run_checks(post, today)
+    _save(post)
     _audit("post_image_added", editor, image, ["description", "learners", "no_learners"], request)
     if reopened:
         _audit("post_review_reopened", editor, post, reopened, request)
@@ -801,20 +874,15 @@ def consent_record(
         )
     consent.full_clean()
     if data is not None:
-        consent.evidence_file = files.store(data)
-    try:
-        consent.save()
-        _audit(
-            "consent_recorded",
-            actor,
-            consent,
-            ["learner", "purpose", "given_by", "evidence", "given_on", "expires_on"],
-            request,
-        )
-    except Exception:
-        if data is not None:
-            files.path_of(consent.evidence_file).unlink(missing_ok=True)
-        raise
+        consent.evidence_file = files.store_on_commit(data)
+    consent.save()
+    _audit(
+        "consent_recorded",
+        actor,
+        consent,
+        ["learner", "purpose", "given_by", "evidence", "given_on", "expires_on"],
+        request,
+    )
     return consent
 
 

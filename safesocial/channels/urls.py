@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:channel>/edit/", views.channel_edit, name="edit"),
     path("<int:channel>/risks/", views.risk_add, name="risk_add"),
     path("<int:channel>/approve/", views.channel_approve, name="approve"),
+    path("<int:channel>/close/", views.channel_close, name="close"),
     path("<int:channel>/managers/", views.manager_add, name="manager_add"),
     path("managers/<int:manager>/end/", views.manager_end, name="manager_end"),
     path("<int:channel>/custody/", views.custody_add, name="custody_add"),

@@ -150,7 +150,9 @@ def _detail(
         "posts": channel.posts.select_related("author"),
         "can_manage": member.has("channels.manage"),
         "can_approve": member.has("channels.approve_channel"),
-        "can_draft": member.has("channels.draft_post"),
+        # Only offered to those who would not be refused (managers of this channel).
+        "can_draft": member.has("channels.draft_post")
+        and not services.draft_refusal(person=member.person, channel=channel, on=today),
         "risk_form": given.get("risk_form") or channel_forms.RiskForm(),
         "approve_form": given.get("approve_form") or channel_forms.ApproveForm(),
         "manager_form": given.get("manager_form") or channel_forms.ManagerForm(school=school),
@@ -207,6 +209,37 @@ def channel_approve(request: HttpRequest, member: Membership, channel: int) -> H
     return _detail(request, member, obj, status=400, approve_form=form)
 
 
+@school_view("channels.manage")
+def channel_close(request: HttpRequest, member: Membership, channel: int) -> HttpResponse:
+    """Confirm with a reason; only the POST closes the channel."""
+    obj = _channel(member, channel)
+    form = channel_forms.CloseForm(request.POST or None)
+    if request.method == "POST" and obj.status != Channel.Status.CLOSED and form.is_valid():
+        try:
+            services.channel_close(
+                channel=obj,
+                actor=member.person,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Channel closed. Its managers have stopped.")
+            return redirect("channels:detail", school=member.school.slug, channel=obj.pk)
+    return render(
+        request,
+        "channels/close.html",
+        {
+            "member": member,
+            "channel": obj,
+            "form": form,
+            "managers": current_managers(obj, on=timezone.localdate()),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 @require_POST
 @school_view("channels.manage")
 def manager_add(request: HttpRequest, member: Membership, channel: int) -> HttpResponse:
@@ -240,7 +273,11 @@ def manager_end(request: HttpRequest, member: Membership, manager: int) -> HttpR
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{obj.person.full_name} no longer manages this channel.")
+        messages.success(
+            request,
+            f"{obj.person.full_name} no longer manages this channel; "
+            "their access to its platform has ended.",
+        )
     return redirect("channels:detail", school=member.school.slug, channel=obj.channel_id)
 
 
@@ -387,6 +424,11 @@ def post_detail(request: HttpRequest, member: Membership, post: int) -> HttpResp
 @school_view("channels.draft_post")
 def post_image_add(request: HttpRequest, member: Membership, post: int) -> HttpResponse:
     obj = _post(member, post)
+    reason = services.draft_refusal(
+        person=member.person, channel=obj.channel, on=timezone.localdate()
+    )
+    if reason:
+        return _refused(request, member, reason)
     form = channel_forms.ImageForm(request.POST, request.FILES, school=member.school)
     if form.is_valid():
         data = form.cleaned_data

@@ -31,6 +31,20 @@ def allowed_description() -> str:
     return "PDF, PNG, JPEG, GIF or plain text"
 
 
+def limit_description(limit: int | None = None) -> str:
+    """The size limit in words ("10 MB", "2.5 MB", "500 KB"), from the setting unless given."""
+    limit = max_bytes() if limit is None else limit
+    megabytes = limit / (1024 * 1024)
+    if megabytes >= 1:
+        return f"{megabytes:.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, limit // 1024)} KB"
+
+
+def help_text() -> str:
+    # Read when a form is made, not at import, so the text follows the setting.
+    return f"{allowed_description()}, up to {limit_description()}."
+
+
 @dataclass(frozen=True)
 class CheckedFile:
     original_name: str
@@ -45,7 +59,7 @@ def check_upload(upload: Any, *, field: str = "attachment") -> CheckedFile:
     name = Path(str(getattr(upload, "name", "") or "file")).name[:200]
     if upload.size is not None and upload.size > limit:
         raise ValidationError(
-            {field: f"The file is too large: the limit is {limit // (1024 * 1024)} MB."}
+            {field: f"The file is too large: the limit is {limit_description(limit)}."}
         )
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ALLOWED:
@@ -55,7 +69,7 @@ def check_upload(upload: Any, *, field: str = "attachment") -> CheckedFile:
     data = b"".join(upload.chunks())
     if len(data) > limit:
         raise ValidationError(
-            {field: f"The file is too large: the limit is {limit // (1024 * 1024)} MB."}
+            {field: f"The file is too large: the limit is {limit_description(limit)}."}
         )
     if not data:
         raise ValidationError({field: "The file is empty."})

@@ -62,9 +62,12 @@ class AttachmentMixin(forms.Form):
     attachment = forms.FileField(
         required=False,
         label="Attach a file (optional)",
-        help_text=f"{files.allowed_description()}, up to 10 MB.",
         widget=forms.ClearableFileInput(attrs={"class": "govuk-file-upload"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["attachment"].help_text = files.help_text()
 
     def clean_attachment(self) -> files.CheckedFile | None:
         upload = self.cleaned_data.get("attachment")
@@ -304,15 +307,29 @@ class ParentCommunicationForm(forms.Form):
 class EvidenceForm(forms.Form):
     file = forms.FileField(
         label="Evidence file",
-        help_text=f"{files.allowed_description()}, up to 10 MB.",
         widget=forms.ClearableFileInput(attrs={"class": "govuk-file-upload"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = files.help_text()
 
     def clean_file(self) -> files.CheckedFile:
         try:
             return files.check_upload(self.cleaned_data["file"], field="file")
         except forms.ValidationError as error:
             raise forms.ValidationError(error.message_dict["file"]) from None
+
+
+class CaseMemberForm(forms.Form):
+    """Add someone to an allegation's case; the service says who can be (the help text too)."""
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        adults = Person.objects.for_school(school).filter(
+            kind__in=[*Person.STAFF_KINDS, Person.Kind.TRUSTEE]
+        )
+        self.fields["person"] = people_choice(adults, "Person", required=True)
 
 
 class CloseForm(forms.Form):

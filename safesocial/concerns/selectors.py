@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from safesocial.access.capabilities import COMMUNITY_ROLE_OF_KIND, ROLE_CAPABILITIES
 from safesocial.access.core import Membership
 from safesocial.concerns.categories import Category
 from safesocial.concerns.models import (
@@ -19,8 +20,8 @@ from safesocial.concerns.models import (
     Measure,
     ParentCommunication,
 )
-from safesocial.concerns.rules import declared_family
-from safesocial.people.models import Person, School
+from safesocial.concerns.rules import declared_family, is_subject, kept_off_by_declaration
+from safesocial.people.models import Person, RoleAssignment, School
 
 
 def visible_concerns(member: Membership) -> QuerySet[Concern]:
@@ -47,6 +48,36 @@ def visible_concerns(member: Membership) -> QuerySet[Concern]:
     for extra in allowed[1:]:
         condition |= extra
     return cases.filter(condition)
+
+
+def allegation_case_candidates(concern: Concern) -> list[Person]:
+    """Who may be added to an allegation's case, and so open it: people who hold a role that
+    handles allegations (the capability data, not a list here), can sign in, are still at the
+    school, are not its subject, are not kept off by a declaration and are not on it already.
+
+    Adding anyone else would give them nothing: the object rule still needs the capability.
+    """
+    today = timezone.localdate()
+    capability = "concerns.allegations"
+    roles = [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
+    kinds = [kind for kind, role in COMMUNITY_ROLE_OF_KIND.items() if role in roles]
+    by_role = RoleAssignment.objects.current(today).filter(school=concern.school, role__in=roles)
+    people = (
+        Person.objects.for_school(concern.school)
+        .filter(Q(pk__in=by_role.values("person_id")) | Q(kind__in=kinds))
+        .filter(user__isnull=False, user__is_active=True)
+        .exclude(pk__in=CaseMember.objects.filter(concern=concern).values("person_id"))
+        .order_by("last_name", "first_name", "pk")
+    )
+    if concern.handler_id is not None:
+        people = people.exclude(pk=concern.handler_id)
+    return [
+        p
+        for p in people
+        if not p.has_left(today)
+        and not is_subject(p, concern)
+        and not kept_off_by_declaration(p, concern)
+    ]
 
 
 def own_reports(member: Membership) -> QuerySet[Concern]:

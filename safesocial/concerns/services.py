@@ -38,6 +38,7 @@ from safesocial.concerns.models import (
     RetentionDecision,
 )
 from safesocial.concerns.rules import is_subject, kept_off_by_declaration
+from safesocial.concerns.selectors import allegation_case_candidates
 from safesocial.jobs.models import Job
 from safesocial.jobs.services import job_enqueue
 from safesocial.people.models import Person, Role, RoleAssignment, School
@@ -554,11 +555,30 @@ def parent_communication_record(
 def case_member_add(
     *, concern: Concern, person: Person, actor: Person | None, request: HttpRequest | None = None
 ) -> CaseMember:
+    """Add someone to an allegation's case. Only people who handle allegations can open one
+    (need to know, allegations procedure), so adding anyone else is refused, naming who can be
+    added, rather than silently giving them nothing."""
+    if not concern.is_allegation:
+        raise ValidationError(
+            {"person": "Only an allegation case has its own list of people who can open it."}
+        )
     if is_subject(person, concern):
         raise ValidationError({"person": "The subject of a case cannot be added to it."})
-    member, _ = CaseMember.objects.get_or_create(
-        school=concern.school, concern=concern, person=person
-    )
+    if person.pk == concern.handler_id or concern.team.filter(person=person).exists():
+        raise ValidationError({"person": f"{person.full_name} can already open this case."})
+    candidates = allegation_case_candidates(concern)
+    if person not in candidates:
+        names = ", ".join(p.full_name for p in candidates)
+        raise ValidationError(
+            {
+                "person": f"{person.full_name} cannot open allegation cases, so adding them "
+                "would give them nothing. Only those who handle allegations against staff "
+                "can be added" + (f": {names}." if names else "; nobody else can be added now.")
+            }
+        )
+    member = CaseMember(school=concern.school, concern=concern, person=person)
+    member.full_clean()
+    member.save()
     audit_record(
         action="concern.case_member_added",
         actor=_user(actor),
@@ -668,9 +688,10 @@ def clock_escalate(*, concern: Concern) -> Person | None:
         or concern.clock_due_at > timezone.now()
     ):
         return None
-    on_case = {concern.handler_id, *concern.team.values_list("person_id", flat=True)}
     chain = allegation_chain(concern.school, concern.subject_staff)
-    next_person = next((p for p in chain if p.pk not in on_case), None)
+    # Only someone who can open the case helps (not on it yet, able to sign in).
+    can_open = {p.pk for p in allegation_case_candidates(concern)}
+    next_person = next((p for p in chain if p.pk in can_open), None)
     if next_person is not None:
         case_member_add(concern=concern, person=next_person, actor=None)
     recipients = [p for p in [concern.handler, next_person] if p is not None]

@@ -4,9 +4,6 @@ retention. Each view asks the access module; every view and export of a case is 
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import hashlib
-import hmac
 import io
 import time
 from collections.abc import Callable
@@ -24,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from safesocial.access.core import Membership, require
 from safesocial.access.decorators import school_view
-from safesocial.audit.services import audit_record, client_ip
+from safesocial.audit.services import audit_record
 from safesocial.concerns import files, services
 from safesocial.concerns import forms as concern_forms
 from safesocial.concerns.categories import RULES
@@ -32,6 +29,7 @@ from safesocial.concerns.models import Alert, Concern, Declaration, Evidence, In
 from safesocial.concerns.retention import records_due
 from safesocial.concerns.selectors import (
     AGE_BUCKETS,
+    allegation_case_candidates,
     cases_by_month,
     learner_chronology,
     open_by_category_and_age,
@@ -44,6 +42,7 @@ from safesocial.concerns.selectors import (
 from safesocial.forms import add_service_errors
 from safesocial.pdf import render_pdf
 from safesocial.people.models import Person, School
+from safesocial.ratelimit import Limit, too_many
 
 TOKEN_SALT = "safesocial.concerns.public-report"  # noqa: S105 (a salt, not a secret)
 TOKEN_MAX_AGE = 4 * 60 * 60
@@ -53,18 +52,11 @@ def _min_seconds() -> float:
     return float(getattr(settings, "CONCERNS_FORM_MIN_SECONDS", 3))
 
 
-def _rate_limit() -> int:
-    """Reports accepted from one address per hour (0: no limit, for load tests only)."""
-    return int(getattr(settings, "CONCERNS_REPORTS_PER_HOUR", 10))
+# Reports accepted from one address per hour (0: no limit, for load tests only).
+REPORT_LIMIT = Limit("report-source", "CONCERNS_REPORTS_PER_HOUR", 10)
 
 
 # --- Public report form (no sign-in) ----------------------------------------------------------
-
-
-def _source_hash(request: HttpRequest) -> str:
-    address = client_ip(request) or "unknown"
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"report-source:{address}".encode(), hashlib.sha256).hexdigest()
 
 
 def _new_token() -> str:
@@ -91,13 +83,11 @@ def public_report(request: HttpRequest, school: str) -> HttpResponse:
         if request.POST.get("website"):
             # A robot filled the field people never see: thank it, store nothing.
             return render(request, "concerns/public_thanks.html", {"school": school_obj})
-        source = _source_hash(request)
-        limit = _rate_limit()
-        hour_ago = timezone.now() - dt.timedelta(hours=1)
-        recent = Concern.objects.filter(source_hash=source, reported_at__gte=hour_ago)
-        if limit and recent.count() >= limit:
-            return render(
-                request, "concerns/public_limited.html", {"school": school_obj}, status=429
+        source = REPORT_LIMIT.source(request)
+        recent = Concern.objects.filter(source_hash=source, reported_at__gte=REPORT_LIMIT.since())
+        if REPORT_LIMIT.reached(recent.count()):
+            return too_many(
+                request, "concerns/public_limited.html", {"school": school_obj}, REPORT_LIMIT
             )
         if form.is_valid():
             problem = _token_problem(form.cleaned_data["token"])
@@ -259,6 +249,7 @@ def _case_forms(member: Membership) -> dict[str, forms.Form]:
         "parents": concern_forms.ParentCommunicationForm(prefix="parents"),
         "evidence": concern_forms.EvidenceForm(prefix="evidence"),
         "close": concern_forms.CloseForm(prefix="close"),
+        "team": concern_forms.CaseMemberForm(school=school, prefix="team"),
     }
 
 
@@ -284,6 +275,8 @@ def _render_case(
         "parent_comms": concern.parent_comms.all(),
         "evidence": concern.evidence.all(),
         "debrief": getattr(concern, "debrief", None),
+        "team": concern.team.select_related("person") if concern.is_allegation else None,
+        "candidates": allegation_case_candidates(concern) if concern.is_allegation else [],
         "can_write": can_write,
         "forms": case_forms,
         "bound": bound or {},
@@ -380,6 +373,10 @@ def _do_evidence(c: Concern, m: Membership, d: dict[str, Any], r: HttpRequest) -
     return services.evidence_add(concern=c, checked=d["file"], actor=m.person, request=r)
 
 
+def _do_team(c: Concern, m: Membership, d: dict[str, Any], r: HttpRequest) -> object:
+    return services.case_member_add(concern=c, person=d["person"], actor=m.person, request=r)
+
+
 def _do_close(c: Concern, m: Membership, d: dict[str, Any], r: HttpRequest) -> object:
     proposals = []
     if d.get("proposal_kind"):
@@ -410,6 +407,7 @@ ACTIONS: dict[str, tuple[str, ActionFn]] = {
     "parents": ("Parent communication recorded.", _do_parents),
     "evidence": ("Evidence file added.", _do_evidence),
     "close": ("Case closed with its debrief.", _do_close),
+    "team": ("Added: they can now open this case.", _do_team),
 }
 
 
@@ -436,7 +434,7 @@ def case_action(request: HttpRequest, member: Membership, pk: int, action: str) 
 
 
 def _form_kwargs(action: str, member: Membership) -> dict[str, Any]:
-    return {"school": member.school} if action in ("involvement", "measure") else {}
+    return {"school": member.school} if action in ("involvement", "measure", "team") else {}
 
 
 @school_view("concerns.cases")

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -650,6 +650,49 @@ def channel_access_grant(
     )
     recompile_on_commit(school)
     return access
+
+
+@transaction.atomic
+def channel_access_end(
+    *,
+    school: School,
+    person: Person,
+    service_id: str,
+    channel: str,
+    on: dt.date,
+    actor: Any = None,
+    actor_label: str = "",
+) -> list[ChannelPlatformAccess]:
+    """End a channel manager's access to the platform of that channel (for the channels app).
+
+    `on` is the first day without access: stopping someone today blocks them from the
+    recompile that follows, not from tomorrow. Returns the grants ended (none is not an error:
+    the person may never have had one, or it has ended already).
+    """
+    last_day = on - dt.timedelta(days=1)
+    grants = (
+        ChannelPlatformAccess.objects.for_school(school)
+        .select_for_update()
+        .filter(person=person, service_id=service_id, channel=channel)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .order_by("pk")
+    )
+    ended: list[ChannelPlatformAccess] = []
+    for access in grants:
+        access.ends_on = last_day
+        _save(access)
+        audit_record(
+            action="netpolicy.channel_access_ended",
+            actor=actor,
+            actor_label=actor_label,
+            school=school,
+            obj=access,
+            fields=["ends_on"],
+        )
+        ended.append(access)
+    if ended:
+        recompile_on_commit(school)
+    return ended
 
 
 @transaction.atomic

@@ -338,6 +338,8 @@ class CopyRequest(SchoolScoped):
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A keyed hash of the sender's address, to limit requests per address; never the address.
+    source_hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["handled_at", "-created_at"]

@@ -10,10 +10,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from safesocial.people.models import School
 from safesocial.policies import services
 from safesocial.policies.forms import CopyRequestForm
-from safesocial.policies.models import Policy
+from safesocial.policies.models import CopyRequest, Policy
 from safesocial.policies.pdf import policy_pdf
 from safesocial.policies.selectors import public_policies
 from safesocial.policies.structure import parse_policy, plain_text
+from safesocial.ratelimit import Limit, too_many
+
+# Per address per hour. A request is a record the office must answer; a PDF costs a render.
+COPY_REQUEST_LIMIT = Limit("policy-copy-request", "POLICIES_COPY_REQUESTS_PER_HOUR", 5)
+PDF_LIMIT = Limit("policy-pdf", "POLICIES_PDFS_PER_HOUR", 60)
+LIMITED = "policies/public/limited.html"
 
 
 def _public(school: str, policy: str) -> tuple[School, Policy]:
@@ -44,6 +50,9 @@ def detail(request: HttpRequest, school: str, policy: str) -> HttpResponse:
 
 def pdf(request: HttpRequest, school: str, policy: str) -> HttpResponse:
     school_obj, found = _public(school, policy)
+    if PDF_LIMIT.hit(request):
+        context = {"school": school_obj, "policy": found, "what": "PDF copies"}
+        return too_many(request, LIMITED, context, PDF_LIMIT)
     response = HttpResponse(policy_pdf(_context(school_obj, found)), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{found.slug}.pdf"'
     return response
@@ -75,13 +84,30 @@ def text(request: HttpRequest, school: str, policy: str) -> HttpResponse:
 def request_copy(request: HttpRequest, school: str, policy: str) -> HttpResponse:
     school_obj, found = _public(school, policy)
     form = CopyRequestForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.copy_request_create(policy=found, request=request, **form.cleaned_data)
-        return redirect("policies_public:request_sent", school=school_obj.slug, policy=found.slug)
+    if request.method == "POST":
+        source = COPY_REQUEST_LIMIT.source(request)
+        recent = CopyRequest.objects.filter(
+            source_hash=source, created_at__gte=COPY_REQUEST_LIMIT.since()
+        )
+        if COPY_REQUEST_LIMIT.reached(recent.count()):
+            context = {"school": school_obj, "policy": found, "what": "requests for copies"}
+            return too_many(request, LIMITED, context, COPY_REQUEST_LIMIT)
+        if form.is_valid():
+            services.copy_request_create(
+                policy=found, source_hash=source, request=request, **form.cleaned_data
+            )
+            return redirect(
+                "policies_public:request_sent", school=school_obj.slug, policy=found.slug
+            )
     return render(
         request,
         "policies/public/request.html",
-        {"school": school_obj, "policy": found, "form": form},
+        {
+            "school": school_obj,
+            "policy": found,
+            "form": form,
+            "retention_days": services.copy_request_retention_days(),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -639,9 +639,11 @@ def copy_request_create(
     name: str,
     contact: str,
     details: str = "",
+    source_hash: str = "",
     request: HttpRequest | None = None,
 ) -> CopyRequest:
-    """A member of the public asks for a copy in another format; the office is told."""
+    """A member of the public asks for a copy in another format; the office is told.
+    `source_hash` stands for the sender's address, for the per-address limit."""
     copy_request = CopyRequest(
         school=policy.school,
         policy=policy,
@@ -650,6 +652,7 @@ def copy_request_create(
         contact=contact.strip(),
         details=details.strip(),
         created_at=timezone.now(),
+        source_hash=source_hash,
     )
     copy_request.full_clean()
     copy_request.save()
@@ -691,6 +694,40 @@ def copy_request_handle(
         request=request,
     )
     return locked
+
+
+def copy_request_retention_days() -> int:
+    """Days a copy request (a name and contact details from the public) is kept."""
+    return int(getattr(settings, "POLICIES_COPY_REQUEST_RETENTION_DAYS", 90))
+
+
+def copy_requests_expired(*, school: School, now: dt.datetime | None = None) -> Any:
+    """Copy requests past their retention period: counted from when the office handled one, or
+    from when it was made if nobody did (so an unanswered request cannot stay for ever)."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=copy_request_retention_days())
+    return CopyRequest.objects.for_school(school).filter(
+        Q(handled_at__lt=cutoff) | Q(handled_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+@transaction.atomic
+def copy_requests_remove_expired(
+    *, school: School, now: dt.datetime | None = None, actor_label: str = "retention review"
+) -> int:
+    """Remove copy requests past their retention period; each removal is on the audit trail
+    (the record's id and which fields counted, never the name or contact)."""
+    removed = 0
+    for item in copy_requests_expired(school=school, now=now).select_for_update().order_by("pk"):
+        audit_record(
+            action="policies.copy_request_removed",
+            actor_label=actor_label,
+            school=school,
+            obj=item,
+            fields=["created_at", "handled_at"],
+        )
+        item.delete()
+        removed += 1
+    return removed
 
 
 # --- Notices and reminders -----------------------------------------------------------------------

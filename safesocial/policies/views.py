@@ -82,7 +82,17 @@ def register_setup(request: HttpRequest, member: Membership) -> HttpResponse:
 
 @school_view("policies.view")
 def detail(request: HttpRequest, member: Membership, policy: int) -> HttpResponse:
-    found = _policy(member, policy)
+    return _detail_page(request, member, _policy(member, policy))
+
+
+def _detail_page(
+    request: HttpRequest,
+    member: Membership,
+    found: Policy,
+    *,
+    ack_form: AcknowledgeForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     current = found.current_version
     versions = list(selectors.versions_of(found))
     if not (member.has("policies.edit") or member.has("policies.sign")):
@@ -109,10 +119,12 @@ def detail(request: HttpRequest, member: Membership, policy: int) -> HttpRespons
             "overdue": selectors.review_is_overdue(found),
             "can_acknowledge": can_acknowledge,
             "acknowledged": acknowledged,
-            "ack_form": AcknowledgeForm(initial={"version": current.pk}) if current else None,
+            "ack_form": ack_form
+            or (AcknowledgeForm(initial={"version": current.pk}) if current else None),
             "can_edit": member.has("policies.edit"),
             "can_review": member.has("policies.review"),
         },
+        status=status,
     )
 
 
@@ -465,31 +477,24 @@ def action_edit(request: HttpRequest, member: Membership, item: int) -> HttpResp
 def acknowledge(request: HttpRequest, member: Membership, policy: int) -> HttpResponse:
     found = _policy(member, policy)
     form = AcknowledgeForm(request.POST)
-    reason = ""
     if form.is_valid():
         version = PolicyVersion.objects.filter(
             pk=form.cleaned_data["version"], policy=found
         ).first()
         if version is None:
-            reason = "That version of the policy does not exist."
+            form.add_error(None, "That version of the policy does not exist.")
         else:
             try:
                 services.acknowledgement_record(
                     person=member.person, version=version, actor=request.user, request=request
                 )
             except services.PolicyError as problem:
-                reason = str(problem)
+                form.add_error(None, str(problem))
             else:
                 messages.success(request, f"Thank you: you accepted version {version.number}.")
                 return redirect("policies:detail", school=member.school.slug, policy=found.pk)
-    else:
-        reason = "Tick the box to say you have read and accept the policy."
-    return render(
-        request,
-        "policies/refused.html",
-        {"member": member, "title": "Not recorded", "reason": reason, "back_policy": found},
-        status=400,
-    )
+    # Every refusal is an error on the policy's own page, beside the box to tick.
+    return _detail_page(request, member, found, ack_form=form, status=400)
 
 
 @school_view("policies.staff_records")

@@ -146,6 +146,11 @@ ROUTES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
         {**SCHOOL, "channel": channel_kw},
         only({"headteacher"}, success="redirect"),
     ),
+    "channels:close": (
+        "GET",
+        {**SCHOOL, "channel": channel_kw},
+        only(MANAGE, two_factor=False),
+    ),
     "channels:manager_add": (
         "POST",
         {**SCHOOL, "channel": channel_kw},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -44,7 +45,9 @@ def test_only_a_parent_with_parental_responsibility_gives_consent(cast: Cast) ->
     assert not Consent.objects.exists()
 
 
-def test_written_evidence_is_required_and_uploads_are_stored_privately(cast: Cast) -> None:
+def test_written_evidence_is_required_and_uploads_are_stored_privately(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
     setup = ready(cast)
     values = {
         "learner": setup.learner,
@@ -59,11 +62,12 @@ def test_written_evidence_is_required_and_uploads_are_stored_privately(cast: Cas
     with pytest.raises(ValidationError) as error:
         services.consent_record(evidence=Consent.Evidence.UPLOAD, **values)
     assert "upload" in error.value.message_dict
-    consent = services.consent_record(
-        evidence=Consent.Evidence.UPLOAD,
-        upload=SimpleUploadedFile("form.pdf", PDF, content_type="application/pdf"),
-        **values,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        consent = services.consent_record(
+            evidence=Consent.Evidence.UPLOAD,
+            upload=SimpleUploadedFile("form.pdf", PDF, content_type="application/pdf"),
+            **values,
+        )
     stored = Path(settings.PRIVATE_FILES_DIR) / "channels" / consent.evidence_file
     assert stored.read_bytes() == PDF
     # Unless set, consent lasts to the end of the academic year.

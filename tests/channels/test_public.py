@@ -3,6 +3,8 @@ consent has gone are hidden at once; report-a-concern links carry the category."
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -40,18 +42,19 @@ def test_news_and_feed_show_published_posts_only(cast: Cast, client: Client) -> 
 
 
 def test_an_image_leaves_the_news_page_when_consent_is_withdrawn(
-    cast: Cast, client: Client
+    cast: Cast, client: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
     setup = ready(cast)
     consents = give_consent(setup)
     post = services.post_create(channel=setup.channel, author=setup.author, text="Gala.")
-    image = services.post_image_add(
-        post=post,
-        editor=setup.author,
-        upload=png(),
-        description="Swimmers",
-        learners=[setup.learner],
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        image = services.post_image_add(
+            post=post,
+            editor=setup.author,
+            upload=png(),
+            description="Swimmers",
+            learners=[setup.learner],
+        )
     services.post_submit(post=post, author=setup.author)
     services.post_review(post=post, reviewer=setup.reviewer, approve=True)
     services.post_publish(post=post, actor=setup.author)

@@ -135,7 +135,11 @@ def test_managers_hold_a_role_and_get_platform_access(cast: Cast) -> None:
             channel=channel, person=manager.person, starts_on=dt.date(2024, 1, 1), actor=head
         )
     services.manager_end(manager=manager, on=dt.date(2024, 2, 1), actor=head)
-    assert manager.ends_on == dt.date(2024, 2, 1)
+    assert manager.ends_on == dt.date(2024, 1, 31)  # 1 February is the first day without
+    access.refresh_from_db()
+    assert access.ends_on == dt.date(2024, 1, 31)
+    with pytest.raises(ValidationError, match="already stopped"):
+        services.manager_end(manager=manager, on=dt.date(2024, 2, 1), actor=head)
 
 
 def test_custody_log_leadership_only_handover_and_rotation(cast: Cast) -> None:

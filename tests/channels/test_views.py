@@ -4,6 +4,7 @@ the draft -> review -> publish round trip."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -72,7 +73,9 @@ def test_draft_review_publish_round_trip(cast: Cast) -> None:
     assert "Our chess team won the cup." in Client().get("/p/test/news/").content.decode()
 
 
-def test_image_upload_and_private_serving(cast: Cast) -> None:
+def test_image_upload_and_private_serving(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
     setup = ready(cast)
     give_consent(setup)
     author = client_for(cast, "channel_manager")
@@ -84,17 +87,20 @@ def test_image_upload_and_private_serving(cast: Cast) -> None:
     )
     assert response.status_code == 400
     assert "Describe the image (alt text)" in response.content.decode()
-    author.post(
-        f"/s/test/channels/posts/{post.pk}/images/",
-        {"image": png(), "description": "Paintings", "learners": [setup.learner.pk]},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the file is written on commit
+        author.post(
+            f"/s/test/channels/posts/{post.pk}/images/",
+            {"image": png(), "description": "Paintings", "learners": [setup.learner.pk]},
+        )
     image = post.images.get()
     assert author.get(f"/s/test/channels/images/{image.pk}/")["Content-Type"] == "image/png"
     # Not published: not on the public page.
     assert Client().get(f"/p/test/news/images/{image.pk}/").status_code == 404
 
 
-def test_consent_form_field_errors_and_upload(cast: Cast) -> None:
+def test_consent_form_field_errors_and_upload(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
     setup = ready(cast)
     dsl = client_for(cast, "dsl")
     data = {
@@ -109,7 +115,8 @@ def test_consent_form_field_errors_and_upload(cast: Cast) -> None:
         response.content.decode()
     )
     data["upload"] = SimpleUploadedFile("form.pdf", PDF, content_type="application/pdf")
-    assert dsl.post("/s/test/channels/consents/", data).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dsl.post("/s/test/channels/consents/", data).status_code == 302
     consent = Consent.objects.get()
     evidence = dsl.get(f"/s/test/channels/consents/{consent.pk}/evidence/")
     assert evidence.status_code == 200 and evidence.content == PDF

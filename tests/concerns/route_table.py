@@ -39,8 +39,6 @@ def _concern(cast: Any) -> int:
 def _evidence(cast: Any) -> dict[str, int]:
     """A case with one evidence file. Both kwargs of the evidence route must name the same
     record, so the second call finds the one the first made (in this test's database)."""
-    import atexit
-
     from safesocial.concerns import files
     from safesocial.concerns.models import Concern, Evidence
     from safesocial.concerns.services import evidence_add
@@ -54,8 +52,6 @@ def _evidence(cast: Any) -> dict[str, int]:
             checked=files.CheckedFile(EVIDENCE_NAME, "text/plain", b"evidence", "0" * 64),
             actor=Person.objects.get(user=cast["dsl"]),
         )
-        # The file outlives the rolled-back row: remove it when the test run ends.
-        atexit.register(files.remove, item.stored_name)
     return {"pk": item.concern_id, "evidence": item.pk}
 
 

@@ -1,0 +1,77 @@
+"""Per-address limits for the public pages that need no sign-in (the concern report form, policy
+copy requests and PDFs), shared so that each works the same way.
+
+The address itself is never stored: only a keyed hash of it (HMAC with SECRET_KEY), different
+for each purpose. Where each accepted request leaves a record (a concern, a copy request), the
+caller counts its records carrying that hash in the window, which holds across app processes.
+Where nothing is recorded (a PDF), `hit` counts in Django's cache, per process unless the
+deployment configures a shared cache. A limit of 0 turns the limit off (load tests only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from safesocial.audit.services import client_ip
+
+HOUR = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `setting` (default `default`) requests for `purpose` per address per `window`."""
+
+    purpose: str
+    setting: str
+    default: int
+    window: dt.timedelta = HOUR
+
+    @property
+    def allowed(self) -> int:
+        return int(getattr(settings, self.setting, self.default))
+
+    def source(self, request: HttpRequest) -> str:
+        """The keyed hash standing for the request's address (kept on records for counting)."""
+        address = client_ip(request) or "unknown"
+        message = f"{self.purpose}:{address}".encode()
+        return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+    def since(self) -> dt.datetime:
+        return timezone.now() - self.window
+
+    def reached(self, count: int) -> bool:
+        """True when `count` earlier requests in the window leave no room for one more."""
+        return self.allowed > 0 and count >= self.allowed
+
+    def hit(self, request: HttpRequest) -> bool:
+        """Count this request in the cache; True when it goes over the limit."""
+        if self.allowed <= 0:
+            return False
+        key = f"safesocial:ratelimit:{self.purpose}:{self.source(request)}"
+        seconds = int(self.window.total_seconds())
+        cache.add(key, 0, timeout=seconds)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=seconds)
+            count = 1
+        return count > self.allowed
+
+
+def too_many(
+    request: HttpRequest, template: str, context: dict[str, Any], limit: Limit
+) -> HttpResponse:
+    """The "try again later" page: HTTP 429, with Retry-After for clients that read it."""
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(int(limit.window.total_seconds()))
+    return response
