@@ -1,13 +1,23 @@
 """Monitoring and evaluation engine (policy clause 7): log ingest into DuckDB, report, alerts.
 
-No Django here, so the engine runs and is tested on its own (and later, the report SQL on
-Spark). Entry points: `open_store`, `Ingester`, `standard_report`, `report_text`.
+No Django here, so the engine runs and is tested on its own. Entry points: `open_store`,
+`Ingester`, `standard_report`, `report_text`, and `trust_report` for several schools. The
+same report SQL runs on Apache Spark through `safesocial.monitoring.engine.spark` (not
+imported here, so pyspark stays optional).
 """
 
 from .formats import FORMATS, FormatError, detect_format
 from .ingest import FileResult, Ingester, IngestError, IngestSummary
 from .policy import Lease, LeaseError, load_leases
-from .report import QUERIES, report_text, standard_report
+from .report import (
+    QUERIES,
+    DuckDBEngine,
+    SqlEngine,
+    report_text,
+    standard_report,
+    trust_report,
+    trust_text,
+)
 from .sources import SourceError
 from .store import Connection, StoreError, open_store
 
@@ -15,6 +25,7 @@ __all__ = [
     "FORMATS",
     "QUERIES",
     "Connection",
+    "DuckDBEngine",
     "FileResult",
     "FormatError",
     "IngestError",
@@ -23,10 +34,13 @@ __all__ = [
     "Lease",
     "LeaseError",
     "SourceError",
+    "SqlEngine",
     "StoreError",
     "detect_format",
     "load_leases",
     "open_store",
     "report_text",
     "standard_report",
+    "trust_report",
+    "trust_text",
 ]

@@ -3,24 +3,60 @@
 The queries are written once and kept to ANSI-style SQL that Spark SQL also runs: CTEs, CASE,
 COUNT/SUM/MAX, GROUP BY, ROW_NUMBER() OVER, EXISTS / NOT EXISTS, LEFT JOIN. No DuckDB-only
 functions or clauses (no FILTER, QUALIFY, list or struct functions); local day, weekday and hour
-are stored columns, so no time-zone functions either. Parameters are named `$name` (DuckDB);
-for Spark, substitute `:name`. Exceptions: none in this module (the loader, formats.py, is
-DuckDB-specific by design).
+are stored columns, so no time-zone functions either. Every ORDER BY says where NULLs go, since
+the engines' defaults differ (DuckDB puts them last, Spark first when ascending). Exceptions:
+none in this module (the loader, formats.py, is DuckDB-specific by design).
+
+The queries run through a `SqlEngine`: anything with `rows(sql, params)`. A DuckDB connection is
+wrapped in `DuckDBEngine`; `spark.SparkEngine` runs the same text on a SparkSession. Parameters
+are written `$name`, as DuckDB binds them; the Spark engine is the one place that turns them
+into Spark's `:name` markers.
 """
 
 # ruff: noqa: S608 -- the SQL is assembled from constants in this module; values are bound
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from .policy import AVOIDANCE
 from .store import Connection
 
+
+class SqlEngine(Protocol):
+    """Runs one report query: `$name` parameters bound from `params`, all rows returned."""
+
+    def rows(self, sql: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]: ...
+
+
+class DuckDBEngine:
+    """The default engine: the school's own DuckDB store."""
+
+    def __init__(self, con: Connection) -> None:
+        self.con = con
+
+    def rows(self, sql: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+        return self.con.execute(sql, params or None).fetchall()
+
+
 REPEAT_THRESHOLD = 3  # blocked attempts in one local day that count as "repeated"
 LEARNER_GROUP = "learners"
 SOCIAL_CATEGORY = "social"
+
+# Every table the queries read (spark.py copies exactly these to Spark).
+REPORT_TABLES = (
+    "events",
+    "rollup_hourly",
+    "files",
+    "malformed",
+    "policy_people",
+    "policy_segments",
+    "policy_services",
+    "policy_grants",
+    "policy_sanctions",
+)
 
 # Events in the reporting window (local days, inclusive).
 _WINDOW = "SELECT * FROM events WHERE local_day >= $day_from AND local_day <= $day_to"
@@ -45,14 +81,14 @@ QUERIES: dict[str, str] = {
         FROM r LEFT JOIN policy_services s ON s.service_id = r.service_id
         WHERE r.service_id IS NOT NULL
         GROUP BY r.service_id, s.name, r.category
-        ORDER BY requests DESC, r.service_id
+        ORDER BY requests DESC, r.service_id, s.name NULLS LAST, r.category NULLS LAST
     """,
     "by_role_group": f"""
         WITH r AS ({_ROLLUP})
         SELECT role_group, SUM(requests) AS requests,
             SUM(CASE WHEN category = $social THEN requests ELSE 0 END) AS social,
             SUM(blocked) AS blocked
-        FROM r GROUP BY role_group ORDER BY requests DESC, role_group
+        FROM r GROUP BY role_group ORDER BY requests DESC, role_group NULLS LAST
     """,
     "by_source": f"""
         WITH r AS ({_ROLLUP})
@@ -76,13 +112,13 @@ QUERIES: dict[str, str] = {
             SUM(CASE WHEN d.attempts >= $threshold THEN 1 ELSE 0 END) AS repeated_days
         FROM daily d LEFT JOIN policy_people p ON p.person_id = d.person_id
         GROUP BY d.person_id, p.username, p.role_group
-        ORDER BY blocked DESC, d.person_id
+        ORDER BY blocked DESC, d.person_id, p.username NULLS LAST, p.role_group NULLS LAST
     """,
     "segments_without_logs": f"""
         WITH e AS ({_WINDOW})
         SELECT s.name, s.kind FROM policy_segments s
         WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.segment = s.name)
-        ORDER BY s.name
+        ORDER BY s.name NULLS LAST, s.kind NULLS LAST
     """,
     "unattributed": f"""
         WITH e AS ({_WINDOW})
@@ -100,11 +136,14 @@ QUERIES: dict[str, str] = {
             WHERE category = $social AND school_hours AND NOT blocked
         ),
         numbered AS (
-            SELECT a.*, ROW_NUMBER() OVER (ORDER BY a.file_id, a.line_no) AS event_key
+            -- Numbered within each file, so Spark need not pull every event into one
+            -- partition to number them.
+            SELECT a.*,
+                ROW_NUMBER() OVER (PARTITION BY a.file_id ORDER BY a.line_no) AS event_key
             FROM allowed a
         ),
         matches AS (
-            SELECT n.event_key, g.ord, g.action
+            SELECT n.file_id, n.event_key, g.ord, g.action
             FROM numbered n JOIN policy_grants g
               ON (g.person_id IS NULL OR g.person_id = n.person_id)
              AND (g.segment IS NULL OR g.segment = n.segment)
@@ -114,13 +153,14 @@ QUERIES: dict[str, str] = {
                   OR (g.when_ = 'outside_school_hours' AND NOT n.school_hours))
         ),
         first_rule AS (
-            SELECT event_key,
+            SELECT file_id, event_key,
                 MIN(ord) AS first_ord,
                 MIN(CASE WHEN action = 'allow' THEN ord END) AS first_allow
-            FROM matches GROUP BY event_key
+            FROM matches GROUP BY file_id, event_key
         ),
         gaps AS (
-            SELECT n.* FROM numbered n LEFT JOIN first_rule f ON f.event_key = n.event_key
+            SELECT n.* FROM numbered n LEFT JOIN first_rule f
+              ON f.file_id = n.file_id AND f.event_key = n.event_key
             WHERE (f.first_allow IS NULL OR f.first_allow <> f.first_ord)
                OR EXISTS (SELECT 1 FROM policy_sanctions s WHERE s.person_id = n.person_id
                           AND n.ts >= s.start_utc AND (s.end_utc IS NULL OR n.ts < s.end_utc))
@@ -128,7 +168,8 @@ QUERIES: dict[str, str] = {
         SELECT person_id, role_group, segment, service_id, source, COUNT(*) AS requests
         FROM gaps
         GROUP BY person_id, role_group, segment, service_id, source
-        ORDER BY requests DESC, person_id, segment, service_id, source
+        ORDER BY requests DESC, person_id NULLS LAST, role_group NULLS LAST,
+            segment NULLS LAST, service_id NULLS LAST, source
     """,
     "sanctioned_traffic": f"""
         WITH e AS ({_WINDOW})
@@ -139,7 +180,7 @@ QUERIES: dict[str, str] = {
             AND e.ts >= s.start_utc AND (s.end_utc IS NULL OR e.ts < s.end_utc)
         LEFT JOIN policy_people p ON p.person_id = s.person_id
         GROUP BY s.sanction_id, s.person_id, p.username
-        ORDER BY s.sanction_id
+        ORDER BY s.sanction_id NULLS LAST, s.person_id NULLS LAST, p.username NULLS LAST
     """,
     "alert_repeated_social": f"""
         WITH e AS ({_WINDOW})
@@ -148,7 +189,7 @@ QUERIES: dict[str, str] = {
         WHERE blocked AND category = $social AND role_group = $learners
         GROUP BY person_id, local_day
         HAVING COUNT(*) >= $threshold
-        ORDER BY local_day, person_id
+        ORDER BY local_day NULLS LAST, person_id NULLS LAST
     """,
     "alert_avoidance": f"""
         WITH e AS ({_WINDOW})
@@ -157,7 +198,8 @@ QUERIES: dict[str, str] = {
             SUM(CASE WHEN blocked THEN 1 ELSE 0 END) AS blocked
         FROM e WHERE category IN ({", ".join(f"'{c}'" for c in AVOIDANCE)})
         GROUP BY COALESCE(person_id, ''), client, category, service_id, local_day
-        ORDER BY local_day, person_id, client, service_id
+        ORDER BY local_day NULLS LAST, person_id, client NULLS LAST, category NULLS LAST,
+            service_id NULLS LAST
     """,
     "files": """
         SELECT COALESCE(SUM(lines), 0), COALESCE(SUM(malformed), 0),
@@ -170,14 +212,21 @@ QUERIES: dict[str, str] = {
 }
 
 
-def _rows(con: Connection, name: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def as_engine(source: Connection | SqlEngine) -> SqlEngine:
+    """`source` itself if it is an engine; a DuckDB connection wrapped in `DuckDBEngine`."""
+    if isinstance(source, Connection):
+        return DuckDBEngine(source)
+    return source
+
+
+def _rows(engine: SqlEngine, name: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
     sql = QUERIES[name]
     used = {k: v for k, v in params.items() if f"${k}" in sql}
-    return con.execute(sql, used or None).fetchall()
+    return engine.rows(sql, used)
 
 
 def standard_report(
-    con: Connection,
+    source: Connection | SqlEngine,
     school_from: date | None = None,
     school_to: date | None = None,
     *,
@@ -188,7 +237,9 @@ def standard_report(
 
     `lines` and `malformed` describe everything ingested (malformed lines have no reliable
     time); every other figure is for the window. Without dates, the whole database.
+    `source` is a DuckDB store or any `SqlEngine` (the same report on Spark: spark.py).
     """
+    con = as_engine(source)
     span = _rows(con, "span", {})[0]
     day_from = school_from or span[0] or date(1970, 1, 1)
     day_to = school_to or span[1] or date(1970, 1, 1)
@@ -338,6 +389,50 @@ def standard_report(
         "sanctioned_traffic": sanctioned,
         "alerts": alerts,
     }
+
+
+# Figures of the standard report that add up across schools.
+_ADDITIVE = (
+    "lines",
+    "malformed",
+    "ignored",
+    "requests",
+    "social_media_requests",
+    "in_school_hours",
+    "out_of_school_hours",
+    "blocked",
+)
+
+
+def trust_report(reports: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """Several schools' standard reports (by school slug) and the totals that add up."""
+    if not reports:
+        raise ValueError("a trust report needs at least one school")
+    totals: dict[str, int] = {key: sum(int(r[key]) for r in reports.values()) for key in _ADDITIVE}
+    totals["enforcement_gaps"] = sum(r["enforcement_gaps"]["requests"] for r in reports.values())
+    totals["alerts"] = sum(len(r["alerts"]) for r in reports.values())
+    # Without dates, a school with no events reports 1970: leave it out of the trust's span.
+    spans = [r for r in reports.values() if r["requests"]] or list(reports.values())
+    return {
+        "from": min(r["from"] for r in spans),
+        "to": max(r["to"] for r in spans),
+        "schools": dict(reports),
+        "totals": totals,
+    }
+
+
+def trust_text(trust: dict[str, Any]) -> str:
+    """A plain-text rendering of `trust_report`: the totals, then each school's report."""
+    totals = trust["totals"]
+    out = [
+        f"Trust report {trust['from']} to {trust['to']}, {len(trust['schools'])} schools",
+        f"  requests {totals['requests']}, social media {totals['social_media_requests']}, "
+        f"blocked {totals['blocked']}",
+        f"  enforcement gaps {totals['enforcement_gaps']}, alerts {totals['alerts']}",
+    ]
+    for slug, report in trust["schools"].items():
+        out += ["", f"== {slug} ==", report_text(report)]
+    return "\n".join(out)
 
 
 def report_text(report: dict[str, Any]) -> str:
