@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(MAKE) native
 	touch $(STAMP)
 
-## The Squid helper's compiled fast path (mypyc); pure Python is used when it is absent or stale.
+## The Squid helper's compiled fast path (mypyc + hotpath.c); pure Python if absent or stale.
 native:
 	$(BIN)/python -m safesocial.enforce.build_native || echo "compiled helper fast path not built; pure Python will be used"
 

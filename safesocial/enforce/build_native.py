@@ -1,15 +1,17 @@
-"""Build the optional compiled fast path of the Squid helper with mypyc.
+"""Build the optional compiled fast path of the Squid helper: mypyc and a small C loop.
 
     python -m safesocial.enforce.build_native [--check]
 
-Compiles copies of `engine.py` and `squid_helper.py` as `safesocial.enforce._native.engine`
-and `safesocial.enforce._native.squid_helper` (C extensions, built for the running Python)
-and puts them in `safesocial/enforce/_native/`. The pure-Python modules stay the source of
-truth: `squid_helper.main()` uses the compiled copy only when it imports on the Python in use
-and was built from the current sources (SHA-256 of the sources, compared at start-up), so an
-edit without a rebuild, another Python minor version or a missing build just means the pure
-Python path. Needs mypy (with mypyc), setuptools, a C compiler and the Python headers; on
-failure nothing in `_native/` is replaced and the exit status is 1.
+Compiles copies of `engine.py` and `squid_helper.py` with mypyc as
+`safesocial.enforce._native.engine` and `safesocial.enforce._native.squid_helper`, and
+`hotpath.c` (the per-line loop, CPython C API) as `safesocial.enforce._native.hotpath`, all
+built for the running Python, and puts them in `safesocial/enforce/_native/`. The pure-Python
+modules stay the source of truth: `squid_helper.main()` uses the compiled copy only when it
+and the C loop import on the Python in use and were built from the current sources (SHA-256
+of the sources, compared at start-up), so an edit without a rebuild, another Python minor
+version or a missing build just means the pure Python path. Needs mypy (with mypyc),
+setuptools, a C compiler and the Python headers; on failure nothing in `_native/` is replaced
+and the exit status is 1.
 
 `--check` prints whether a usable compiled copy is present (exit status 0) or not (1).
 """
@@ -28,20 +30,28 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 NATIVE_DIR = HERE / "_native"
 COMPILED = ("engine.py", "squid_helper.py")
-DIGESTED = ("engine.py", "squid_helper.py", "snapshot.py")  # snapshot.py is type-checked
+C_SOURCE = "hotpath.c"
+# snapshot.py is type-checked against; hotpath.c carries the digest (BUILD) it was built with
+DIGESTED = ("engine.py", "squid_helper.py", "snapshot.py", C_SOURCE)
 PACKAGE = "safesocial.enforce._native"
 GROUP = PACKAGE + ".runtime"  # mypyc's shared runtime: safesocial.enforce._native.runtime__mypyc
 
 _SETUP = """
-from setuptools import setup
+from setuptools import Extension, setup
 from mypyc.build import mypycify
+hotpath = Extension(
+    "safesocial.enforce._native.hotpath",
+    ["safesocial/enforce/{c_source}"],
+    define_macros=[("SAFESOCIAL_BUILD", '"{digest}"')],
+    extra_compile_args=["-O2", "-Wall", "-Wextra"],
+)
 setup(
     name="safesocial-native",
     ext_modules=mypycify(
         ["safesocial/enforce/_native/engine.py", "safesocial/enforce/_native/squid_helper.py"],
         group_name="{group}",
         opt_level="3",
-    ),
+    ) + [hotpath],
     script_args=["build_ext", "--inplace"],
 )
 """
@@ -75,11 +85,11 @@ def build(verbose: bool = False) -> list[Path]:
         (package / "_native").mkdir(parents=True)
         for init in ("safesocial", "safesocial/enforce", "safesocial/enforce/_native"):
             (root / init / "__init__.py").write_text("")
-        for name in ("snapshot.py", "build_native.py", *COMPILED):  # checked, not compiled
+        for name in ("snapshot.py", "build_native.py", C_SOURCE, *COMPILED):
             shutil.copy2(HERE / name, package / name)
         for name in COMPILED:
             (package / "_native" / name).write_text(_native_source(name, digest), "utf-8")
-        (root / "setup.py").write_text(_SETUP.format(group=GROUP))
+        (root / "setup.py").write_text(_SETUP.format(group=GROUP, c_source=C_SOURCE, digest=digest))
         result = subprocess.run(
             [sys.executable, "setup.py"],
             cwd=root,
@@ -94,7 +104,12 @@ def build(verbose: bool = False) -> list[Path]:
         suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
         targets = {
             package / "_native" / name: NATIVE_DIR / name
-            for name in (f"engine{suffix}", f"squid_helper{suffix}", f"runtime__mypyc{suffix}")
+            for name in (
+                f"engine{suffix}",
+                f"squid_helper{suffix}",
+                f"runtime__mypyc{suffix}",
+                f"hotpath{suffix}",
+            )
         }
         missing = [str(path.relative_to(root)) for path in targets if not path.exists()]
         if missing:

@@ -132,13 +132,14 @@ _Address = tuple[int, int]  # (IP version, address as an integer)
 
 def _address_key(text: str) -> _Address | None:
     """Parse an IP address quickly (inet_pton is ~10x faster than the ipaddress module)."""
+    # ValueError too: a NUL or an undecodable byte (kept as a surrogate) in what was sent.
     try:
         return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
-    except OSError:
+    except (OSError, ValueError):
         pass
     try:
         number = int.from_bytes(socket.inet_pton(socket.AF_INET6, text.split("%", 1)[0]), "big")
-    except OSError:
+    except (OSError, ValueError):
         return None
     if number >> 32 == 0xFFFF:
         return 4, number & 0xFFFFFFFF  # ::ffff:10.0.0.1 from a dual-stack listener
@@ -393,6 +394,10 @@ class PolicyEngine:
             cache.clear()
         cache[host] = found
         return found
+
+    def domain_table(self) -> dict[str, tuple[str, ...]]:
+        """Catalogue domain -> its services, as `lookup_services` walks it (do not modify)."""
+        return self._domains
 
     def lookup_services(self, host: str) -> tuple[str, ...] | None:
         """`services_for` without its cache (for callers that keep their own)."""

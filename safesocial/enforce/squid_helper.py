@@ -30,6 +30,7 @@ import types
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,8 @@ _FIELD_ROLES = {
 # None in this source; the digest of the sources in a compiled copy (see build_native.py).
 NATIVE_BUILD: str | None = None
 NATIVE_MODULE = "safesocial.enforce._native.squid_helper"
+# The per-line loop in C (hotpath.c), used by the compiled copy only; built alongside it.
+HOTPATH_MODULE = "safesocial.enforce._native.hotpath"
 
 UNAVAILABLE_LOG = "snapshot-unavailable"
 UNAVAILABLE_REASON = (
@@ -144,6 +147,17 @@ def _system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def _hotpath(build: str | None) -> Any:
+    """The C hot path module built with `build` (the sources' digest), or None."""
+    if build is None:
+        return None
+    try:
+        module = importlib.import_module(HOTPATH_MODULE)
+    except ImportError:
+        return None
+    return module if getattr(module, "BUILD", None) == build else None
+
+
 class Helper:
     """The request/reply logic, separate from the stdin/stdout loop so tests can drive it."""
 
@@ -168,8 +182,16 @@ class Helper:
         self._next_check = 0.0
         self._replies: dict[int, tuple[Decision, bytes]] = {}
         self._cache_engine: PolicyEngine | None = None
+        self._cache_concurrency: bool | None = None
         self._cache_valid_until = 0.0
         self._separator = b""
+        # The C loop (compiled copy only): its host table per engine, its answerer per engine
+        # and line form; the callbacks it makes read the instant of the read being answered.
+        self._hot_module: Any = _hotpath(NATIVE_BUILD)
+        self._hot: Any = None
+        self._host_table: Any = None
+        self._block_now = _system_clock()
+        self._seed = int.from_bytes(os.urandom(8), "little")
         self._reset_caches()
         allowed = b"OK" if fail_open else b"ERR"
         self._unavailable_reply = (
@@ -204,16 +226,23 @@ class Helper:
         try:
             snapshot, digest = load_snapshot_and_digest(self.snapshot_path)
             engine = PolicyEngine(snapshot)
+            host_table = None
+            if self._hot_module is not None:
+                host_table = self._hot_module.HostTable(
+                    engine.domain_table(), engine.service_set_index, self._seed
+                )
         except (SnapshotError, ValueError, OSError) as exc:
             state = "keeping the loaded one" if self.engine else self._fail_words()
             self.log(f"snapshot not loaded: {exc}; {state}")
             return
         self.engine = engine
+        self._host_table = host_table
         self._replies.clear()
         self.log(
             f"loaded snapshot of school {snapshot.school!r} version {snapshot.version} "
             f"(sha256 {digest[:12]}, {len(snapshot.rules)} rules, "
-            f"{sum(len(s.domains) for s in snapshot.services)} domains)"
+            f"{sum(len(s.domains) for s in snapshot.services)} domains); answering with "
+            + ("the compiled fast path" if self._hot_module is not None else "pure Python")
         )
 
     def _fail_words(self) -> str:
@@ -273,9 +302,10 @@ class Helper:
         channel = b""
         payload = line.strip()
         if concurrent:
-            head, _, rest = payload.partition(b" ")
-            if head.isdigit():
-                channel, payload = head + b" ", rest
+            # Any whitespace ends the channel id, as in the fast path's split().
+            parts = payload.split(None, 1)
+            if parts and parts[0].isdigit():
+                channel, payload = parts[0] + b" ", parts[1] if len(parts) > 1 else b""
         return channel + self._answer_payload(payload, now, bool(concurrent))
 
     def _answer_payload(self, payload: bytes, now: datetime, concurrent: bool) -> bytes:
@@ -321,6 +351,12 @@ class Helper:
     # applies to the very next request. Reply lists belong to contexts, which stand for a fixed
     # list of rules (or one sanction), so they never go stale with time. Every cache is
     # dropped when another snapshot is loaded.
+    #
+    # In the compiled copy, hotpath.c runs this same loop in C (LineAnswerer), with its own
+    # tables for the first, second and host look-ups and the _now table; it calls the methods
+    # below (_login_number, _address_numbers, _context_numbers, _host_index, _reply_miss,
+    # _general_line) for anything it has not seen or does not handle, and _begin_block clears
+    # its _now table at the same boundaries.
 
     def _reset_caches(self) -> None:
         # Per engine: login as sent -> person number (1-based; 0: nobody), address as sent ->
@@ -339,27 +375,95 @@ class Helper:
             self._service_sets = list(self.engine.service_set_index)
             self._people = (None, *self.engine.snapshot.people)
         self._numbers = {id(person): number for number, person in enumerate(self._people)}
+        # Segments by number, for the C loop's (person number, segment number) keys.
+        self._segment_numbers: dict[str | None, int] = {None: 0}
+        self._segment_names: list[str | None] = [None]
+        self._hot = None
+        fmt = self.format
+        if (
+            self._host_table is not None
+            and self.engine is not None
+            and self.concurrency is not None
+            and min(fmt.user, fmt.client, fmt.host) >= 0
+        ):
+            offset = 1 if self.concurrency else 0
+            self._hot = self._hot_module.LineAnswerer(
+                hosts=self._host_table,
+                concurrent=bool(self.concurrency),
+                user=fmt.user + offset,
+                client=fmt.client + offset,
+                host=fmt.host + offset,
+                least=fmt.width + offset,
+                limit=CACHE_LIMIT,
+                seed=self._seed,
+                on_login=self._login_number,
+                on_address=self._address_numbers,
+                on_context=self._context_numbers,
+                on_host=self._host_index,
+                on_reply=self._reply_miss,
+                on_line=self._general_line,
+            )
 
-    def _login_miss(self, user: bytes) -> int:
+    @property
+    def uses_c_loop(self) -> bool:
+        """Whether lines are being answered by the C loop (hotpath.c)."""
+        return self._hot is not None
+
+    def _login_number(self, user: bytes) -> int:
         engine = self.engine
         assert engine is not None
-        number = self._numbers[id(engine.person_for_login(_field(user)))]
+        return self._numbers[id(engine.person_for_login(_field(user)))]
+
+    def _login_miss(self, user: bytes) -> int:
+        number = self._login_number(user)
         if len(self._logins) >= CACHE_LIMIT:
             self._logins.clear()
         self._logins[user] = number
         return number
 
-    def _address_miss(self, client: bytes) -> tuple[int, str | None]:
+    def _address_miss(self, client: bytes, cache: bool = True) -> tuple[int, str | None]:
         engine = self.engine
         assert engine is not None
         person, _device, segment = engine.address_info(_field(client))
         info = (self._numbers[id(person)], segment)
+        if not cache:
+            return info
         if len(self._addresses) >= CACHE_LIMIT:
             self._addresses.clear()
         self._addresses[client] = info
         return info
 
+    def _address_numbers(self, client: bytes) -> tuple[int, int]:
+        """(person number, segment number) of an address as sent, for the C loop."""
+        person, segment = self._address_miss(client, cache=False)
+        number = self._segment_numbers.get(segment)
+        if number is None:
+            number = self._segment_numbers[segment] = len(self._segment_names)
+            self._segment_names.append(segment)
+        return person, number
+
+    def _context_numbers(self, person: int, segment: int) -> list[bytes | None]:
+        """The reply list of a (person number, segment number) now, for the C loop."""
+        return self._context_replies_for((person, self._segment_names[segment]), self._block_now)
+
+    def _host_index(self, raw_host: bytes) -> int:
+        """`_host_miss` through its cache, for the hosts the C loop leaves to Python."""
+        index = self._host_sets.get(raw_host)
+        return self._host_miss(raw_host) if index is None else index
+
+    def _general_line(self, line: bytes) -> bytes:
+        return self.answer(line, self._block_now) + b"\n"
+
     def _context_miss(self, key: tuple[int, str | None], now: datetime) -> list[bytes | None]:
+        replies = self._context_replies_for(key, now)
+        if len(self._now) >= CACHE_LIMIT:
+            self._now.clear()
+        self._now[key] = replies
+        return replies
+
+    def _context_replies_for(
+        self, key: tuple[int, str | None], now: datetime
+    ) -> list[bytes | None]:
         engine = self.engine
         assert engine is not None
         context = engine.context(self._people[key[0]], key[1], now)
@@ -371,10 +475,7 @@ class Helper:
             # The entry keeps the context alive, so its id() is not reused while cached.
             entry = self._context_replies[id(context)] = (context, replies)
             self._reply_contexts[id(replies)] = context
-        if len(self._now) >= CACHE_LIMIT:
-            self._now.clear()
-        replies = self._now[key] = entry[1]
-        return replies
+        return entry[1]
 
     def _host_miss(self, raw_host: bytes) -> int:
         """The service-set index of a host as sent, or -1 if it is unusable."""
@@ -410,22 +511,54 @@ class Helper:
 
     def answer_block(self, lines: Sequence[bytes]) -> bytes:
         """Replies for every complete line of one read, joined for a single write."""
+        now = self._begin_block(lines[0] if lines else None)
+        if self._hot is not None:
+            return self._hot.answer(b"\n".join(lines) + b"\n") if lines else b""
+        return self._answer_lines(lines, now)
+
+    def answer_data(self, data: bytes) -> bytes:
+        """Replies for every line of `data` (what a read brought, cut after its last newline),
+        joined for a single write; lines of only whitespace get no reply."""
+        if self._hot_module is None:
+            return self.answer_block([line for line in data.split(b"\n") if line.strip()])
+        first = None
+        if self.concurrency is None:
+            first = next((line for line in data.split(b"\n") if line.strip()), None)
+        now = self._begin_block(first)
+        if self._hot is not None:
+            return self._hot.answer(data, True)
+        return self._answer_lines([line for line in data.split(b"\n") if line.strip()], now)
+
+    def _begin_block(self, first: bytes | None) -> datetime:
+        """What every reply of one read depends on: snapshot, instant, line form, caches."""
         self.reload_if_changed()
         now = self.clock()
         engine = self.engine
-        if self.concurrency is None and lines:
-            self.concurrency = self._detect_concurrency(lines[0].split())
+        if self.concurrency is None and first is not None:
+            self.concurrency = self._detect_concurrency(first.split())
         separator = b" " if self.concurrency else b""
-        if engine is not self._cache_engine or separator != self._separator:
+        self._block_now = now
+        # A new snapshot, or the line form found out: caches (and the C loop) start afresh.
+        if engine is not self._cache_engine or self.concurrency is not self._cache_concurrency:
             self._cache_engine = engine
+            self._cache_concurrency = self.concurrency
             self._separator = separator
             self._reset_caches()
             self._cache_valid_until = 0.0
         if engine is not None and now.timestamp() >= self._cache_valid_until:
             self._now.clear()
+            if self._hot is not None:
+                self._hot.clear_now()
             self._cache_valid_until = engine.stable_until(now)
+        return now
+
+    def _answer_lines(self, lines: Sequence[bytes], now: datetime) -> bytes:
         fmt = self.format
-        if engine is None or self.concurrency is None or min(fmt.user, fmt.client, fmt.host) < 0:
+        if (
+            self.engine is None
+            or self.concurrency is None
+            or min(fmt.user, fmt.client, fmt.host) < 0
+        ):
             answer = self.answer
             return b"".join([answer(line, now) + b"\n" for line in lines])
         return self._fast_block(lines, now)
@@ -488,11 +621,12 @@ def serve(helper: Helper, in_fd: int, out_fd: int) -> None:
         pending += chunk
         if b"\n" not in chunk:
             continue
-        *lines, pending = pending.split(b"\n")
+        cut = pending.rfind(b"\n") + 1
         # Everything readable now is answered before the next (possibly blocking) read.
-        _write_all(out_fd, helper.answer_block([ln for ln in lines if ln.strip()]))
+        _write_all(out_fd, helper.answer_data(pending[:cut]))
+        pending = pending[cut:]
     if pending.strip():
-        _write_all(out_fd, helper.answer_block([pending]))
+        _write_all(out_fd, helper.answer_data(pending))
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -557,7 +691,7 @@ def native_module(log: Callable[[str], None] | None = None) -> types.ModuleType 
         current = source_digest()
     except OSError:
         return None
-    if getattr(native, "NATIVE_BUILD", None) != current:
+    if getattr(native, "NATIVE_BUILD", None) != current or _hotpath(current) is None:
         if log is not None:
             log(
                 "the compiled fast path is older than the sources; using pure Python "

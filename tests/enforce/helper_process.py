@@ -25,6 +25,17 @@ def helper_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "safesocial.enforce.squid_helper", *args]
 
 
+def native_for(python: str) -> bool:
+    """Whether the helper run by `python` would answer with its compiled fast path."""
+    probe = (
+        "from safesocial.enforce.squid_helper import native_module; print(bool(native_module()))"
+    )
+    result = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, env=helper_env(), check=True
+    )
+    return result.stdout.strip() == "True"
+
+
 def parse_reply(line: str) -> tuple[str, dict[str, str]]:
     """('OK'|'ERR'|'BH' possibly after a channel id, {key: decoded value})."""
     words = line.split()

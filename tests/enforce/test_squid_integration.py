@@ -12,6 +12,7 @@ import pytest
 
 from safesocial.enforce.snapshot import AddressMapping, write_snapshot
 
+from .helper_process import native_for
 from .school import CHANNEL_MANAGER, LEARNER, SANCTIONED, TEACHER, school_snapshot
 from .servers import (
     REPO,
@@ -76,6 +77,18 @@ def squid_after_hours(snapshot_file: Path) -> Iterator[SquidServer]:
     server = _squid(snapshot_file, "2025-03-04T18:30:00+00:00")
     yield server
     server.stop()
+
+
+def test_helper_started_by_squid_says_which_path_answers(
+    squid_in_hours: SquidServer, origin_port: int
+) -> None:
+    """Squid starts the helper with the system Python; its start-up line in cache.log says
+    whether the compiled fast path (used whenever it was built for that Python from these
+    sources) or pure Python answers."""
+    _allowed(squid_in_hours, f"http://www.bbc.co.uk:{origin_port}/path", "default", user=TEACHER)
+    log = squid_in_hours.cache_log.read_text(errors="replace")
+    expected = "the compiled fast path" if native_for(helper_python()) else "pure Python"
+    assert f"answering with {expected}" in log
 
 
 def _blocked(server: SquidServer, url: str, reason: str, rule: str, **who: str) -> None:
