@@ -628,18 +628,18 @@ def post_image_add(
         )
     if not description.strip():
         raise ValidationError({"description": "Describe the image for people who cannot see it."})
-    name, content_type, data = files.check(upload, field="image", types=files.IMAGE_TYPES)
+    checked = files.check(upload, field="image", types=files.IMAGE_TYPES)
     image = PostImage(
         school=post.school,
         post=post,
         stored_name="0" * 32,
-        original_name=name,
-        content_type=content_type,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
         description=description.strip(),
         no_learners=no_learners,
     )
     image.full_clean()
-    image.stored_name = files.store_on_commit(data)
+    image.stored_name = files.store_on_commit(checked.data)
     image.save()
     image.learners.set(learners)
     reopened = _reopen(post, editor, request)
@@ -860,21 +860,20 @@ def consent_record(
         expires_on=expires,
         recorded_by=actor,
     )
-    data = None
+    checked = None
     if evidence == Consent.Evidence.UPLOAD:
         if upload is None:
             raise ValidationError({"upload": "Upload the signed consent form."})
-        consent.evidence_file_name, _, data = files.check(
-            upload, field="upload", types=files.EVIDENCE_TYPES
-        )
+        checked = files.check(upload, field="upload", types=files.EVIDENCE_TYPES)
+        consent.evidence_file_name = checked.original_name
         consent.evidence_file = "0" * 32
     elif not consent.form_reference:
         raise ValidationError(
             {"form_reference": "Give the reference of the signed paper form kept on file."}
         )
     consent.full_clean()
-    if data is not None:
-        consent.evidence_file = files.store_on_commit(data)
+    if checked is not None:
+        consent.evidence_file = files.store_on_commit(checked.data)
     consent.save()
     _audit(
         "consent_recorded",

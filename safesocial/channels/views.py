@@ -39,6 +39,7 @@ from safesocial.channels.selectors import (
 )
 from safesocial.forms import add_service_errors
 from safesocial.netpolicy.selectors import service_choices
+from safesocial.private_files import download_response
 
 
 def _refused(request: HttpRequest, member: Membership, reason: str) -> HttpResponse:
@@ -455,10 +456,11 @@ def post_image_add(request: HttpRequest, member: Membership, post: int) -> HttpR
 @school_view("channels.approve_post")
 def post_image(request: HttpRequest, member: Membership, image: int) -> HttpResponse:
     obj = get_object_or_404(PostImage.objects.for_school(member.school), pk=image)
-    path = files.path_of(obj.stored_name)
-    if not path.exists():
+    data = files.read(obj.stored_name)
+    if data is None:
         raise Http404("image file missing")
-    response = HttpResponse(path.read_bytes(), content_type=obj.content_type)
+    # Shown in the post page for review, so inline; never kept in a cache.
+    response = HttpResponse(data, content_type=obj.content_type)
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -598,8 +600,8 @@ def consent_evidence(request: HttpRequest, member: Membership, consent: int) -> 
     obj = get_object_or_404(Consent.objects.for_school(member.school), pk=consent)
     if not obj.evidence_file:
         raise Http404("no upload")
-    path = files.path_of(obj.evidence_file)
-    if not path.exists():
+    data = files.read(obj.evidence_file)
+    if data is None:
         raise Http404("file missing")
     # A parent's signed form is personal data: each download is on the audit trail.
     audit_record(
@@ -609,12 +611,12 @@ def consent_evidence(request: HttpRequest, member: Membership, consent: int) -> 
         obj=obj,
         request=request,
     )
-    response = HttpResponse(path.read_bytes(), content_type="application/octet-stream")
-    filename = "".join(c for c in obj.evidence_file_name if c.isalnum() or c in "._-") or "consent"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download_response(
+        data,
+        filename=obj.evidence_file_name,
+        content_type="application/octet-stream",
+        fallback="consent",
+    )
 
 
 # --- take-downs and moderation ------------------------------------------------------------

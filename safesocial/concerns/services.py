@@ -248,13 +248,10 @@ def _evidence_store(
         uploaded_by=uploaded_by,
     )
     evidence.full_clean(exclude=["stored_name"])
-    # The file is written last; if anything after fails, it is removed again.
-    evidence.stored_name = files.store(checked)
-    try:
-        evidence.save()
-    except Exception:
-        files.remove(evidence.stored_name)
-        raise
+    # Written only when the caller's transaction commits: a save that fails or rolls back
+    # leaves no safeguarding evidence on disk without its record.
+    evidence.stored_name = files.store_on_commit(checked)
+    evidence.save()
     return evidence
 
 

@@ -42,6 +42,7 @@ from safesocial.concerns.selectors import (
 from safesocial.forms import add_service_errors
 from safesocial.pdf import render_pdf
 from safesocial.people.models import Person, School
+from safesocial.private_files import download_response
 from safesocial.ratelimit import Limit, too_many
 
 TOKEN_SALT = "safesocial.concerns.public-report"  # noqa: S105 (a salt, not a secret)
@@ -443,8 +444,8 @@ def evidence_download(
 ) -> HttpResponse:
     concern = case_for(request, member, pk)
     item = get_object_or_404(Evidence, pk=evidence, concern=concern)
-    path = files.path_of(item.stored_name)
-    if not path.exists():
+    data = files.read(item.stored_name)
+    if data is None:
         raise Http404("file missing")
     audit_record(
         action="concern.evidence_viewed",
@@ -454,9 +455,9 @@ def evidence_download(
         request=request,
     )
     extension = item.original_name.rsplit(".", 1)[-1]
-    response = HttpResponse(path.read_bytes(), content_type=item.content_type)
-    response["Content-Disposition"] = f'attachment; filename="evidence-{item.pk}.{extension}"'
-    return response
+    return download_response(
+        data, filename=f"evidence-{item.pk}.{extension}", content_type=item.content_type
+    )
 
 
 @school_view("concerns.cases")

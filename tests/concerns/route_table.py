@@ -38,7 +38,11 @@ def _concern(cast: Any) -> int:
 
 def _evidence(cast: Any) -> dict[str, int]:
     """A case with one evidence file. Both kwargs of the evidence route must name the same
-    record, so the second call finds the one the first made (in this test's database)."""
+    record, so the second call finds the one the first made (in this test's database). The
+    file is written when the record commits, which a test's transaction never does: the
+    commit callbacks are run here."""
+    from django.test import TestCase
+
     from safesocial.concerns import files
     from safesocial.concerns.models import Concern, Evidence
     from safesocial.concerns.services import evidence_add
@@ -47,11 +51,12 @@ def _evidence(cast: Any) -> dict[str, int]:
     item = Evidence.objects.filter(school=cast.school, original_name=EVIDENCE_NAME).first()
     if item is None:
         concern = Concern.objects.get(pk=_concern(cast))
-        item = evidence_add(
-            concern=concern,
-            checked=files.CheckedFile(EVIDENCE_NAME, "text/plain", b"evidence", "0" * 64),
-            actor=Person.objects.get(user=cast["dsl"]),
-        )
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            item = evidence_add(
+                concern=concern,
+                checked=files.CheckedFile(EVIDENCE_NAME, "text/plain", b"evidence", "0" * 64),
+                actor=Person.objects.get(user=cast["dsl"]),
+            )
     return {"pk": item.concern_id, "evidence": item.pk}
 
 

@@ -198,16 +198,17 @@ def _signed_in(user: Any) -> Client:
 
 
 def test_case_page_evidence_and_exports_are_audited_and_guarded(
-    cast: Cast, settings: Any, tmp_path: Any
+    cast: Cast, settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.PRIVATE_FILES_DIR = tmp_path
     learner = person_of(cast["learner"])
     concern = report(cast.school, by=person_of(cast["teacher"]), affected=learner)
-    item = evidence_add(
-        concern=concern,
-        checked=CheckedFile("shot.txt", "text/plain", b"words", "0" * 64),
-        actor=person_of(cast["dsl"]),
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the file is written on commit
+        item = evidence_add(
+            concern=concern,
+            checked=CheckedFile("shot.txt", "text/plain", b"words", "0" * 64),
+            actor=person_of(cast["dsl"]),
+        )
     dsl = _signed_in(cast["dsl"])
     base = f"/s/test/concerns/cases/{concern.pk}/"
     assert dsl.get(base).status_code == 200

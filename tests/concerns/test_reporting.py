@@ -99,7 +99,7 @@ def test_public_form_is_rate_limited_per_address(cast: Cast, settings: Any) -> N
 
 
 def test_bad_attachments_are_refused_and_nothing_is_stored(
-    cast: Cast, settings: Any, tmp_path: Any
+    cast: Cast, settings: Any, tmp_path: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.PRIVATE_FILES_DIR = tmp_path
     settings.CONCERNS_EVIDENCE_MAX_BYTES = 1024
@@ -123,7 +123,8 @@ def test_bad_attachments_are_refused_and_nothing_is_stored(
             p for p in tmp_path.rglob("*") if p.is_file()
         ]
         good = SimpleUploadedFile("note.txt", b"screenshot description")
-        assert client.post(URL, {**data, "attachment": good}).status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):  # the file is written on commit
+            assert client.post(URL, {**data, "attachment": good}).status_code == 200
     assert Evidence.objects.count() == 1
     assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
 
