@@ -16,6 +16,7 @@ from safesocial.netpolicy.catalogue import (
     catalogue_problems,
     parse_domain_list,
     project_catalogue,
+    valid_domain,
 )
 from safesocial.netpolicy.models import CustomService
 from safesocial.netpolicy.selectors import school_catalogue, service_minimum_age
@@ -92,6 +93,25 @@ def test_parse_domain_list_handles_ut1_style() -> None:
     assert parsed.ok
     assert parsed.domains == ("bet.example", "casino.example", "poker.example", "192.0.2.7")
     assert parsed.skipped_addresses == 1
+
+
+def test_parse_domain_list_tells_addresses_from_names() -> None:
+    parsed = parse_domain_list(
+        "[2001:db8::5]\n2001:DB8::6\nnumbers.123\n10.0.0.300\nsite.example\n"
+    )
+    assert parsed.ok
+    # 10.0.0.300 is no address but is a well-formed name (all-digit labels are allowed).
+    assert parsed.domains == (
+        "2001:db8::5", "2001:db8::6", "numbers.123", "10.0.0.300", "site.example"
+    )  # fmt: skip
+    assert parsed.skipped_addresses == 2
+
+
+def test_valid_domain_takes_whole_names_only() -> None:
+    assert valid_domain("a.b") and valid_domain("x_y.example") and valid_domain(("a" * 63) + ".b")
+    for bad in ("example", "a..b", ".a.b", "a.b.", "-a.b", "a-.b", "a.b\n", "A.b", "a b.c"):
+        assert not valid_domain(bad), bad
+    assert not valid_domain(("a" * 64) + ".b") and not valid_domain("ab." * 84 + "ab")
 
 
 def test_parse_domain_list_names_bad_lines() -> None:
