@@ -1,10 +1,13 @@
 """Log formats: detection, and the SQL that turns raw lines into parsed rows.
 
-Each parser reads `stage(n BIGINT, line VARCHAR)` (n = line number within the chunk) and yields
-the same columns (`PARSED_COLUMNS`): `reason` is NULL for a usable line, else why it is
-malformed; `ignored` marks lines that are well-formed but are not requests (blank lines,
-Unbound's start-up messages). Parsing is the loader's job and uses DuckDB string, list, regex
-and JSON functions freely; the report SQL (report.py) is the part kept portable to Spark.
+Each parser reads `stage(n BIGINT, line VARCHAR)` and yields the same columns
+(`PARSED_COLUMNS`), one row per line in the same order; `n` is passed through (the loader
+numbers the lines by their position in the parsed table, cheaper than a window over them).
+`reason` is NULL for a usable line, else why it is malformed; `ignored` marks lines that are
+well-formed but are not requests (blank lines, Unbound's start-up messages). `line` is only
+needed for malformed lines (the Squid parser, the hot one, leaves it NULL for the others to keep
+the parsed table small). Parsing is the loader's job and uses DuckDB string, list, regex and JSON
+functions freely; the report SQL (report.py) is the part kept portable to Spark.
 
 Formats:
 
@@ -20,8 +23,6 @@ Formats:
   unbound: [pid:tid] info: ...`, local time in the school's timezone, year given by the caller);
 - `adguard`: AdGuard Home's querylog.json, one JSON object per line.
 """
-
-# ruff: noqa: S608 -- the SQL is assembled from constants in this module
 
 from __future__ import annotations
 
@@ -67,77 +68,122 @@ def detect_format(first_line: str) -> str:
     )
 
 
-# Host and port from a request target: `host:port` (CONNECT), `scheme://[user@]host[:port]/...`
-# or `[v6]:port`. Lower case, trailing dot removed. `error:...` and `-` give no host.
-_HOST_SQL = """
-, url_rest AS (
+# Squid, written for speed (it is the bulk of the logs): each line is split once; DuckDB's
+# trim/ltrim and split_part copy or split the whole line, so they are avoided on the common
+# path. `%6tr` (the elapsed time, second field) is the only padded field: its padding leaves
+# `k` empty strings after the timestamp, so field i (i >= 3) of the line is g[i + k].
+#
+# Host and port come from the request target: `host:port` (CONNECT),
+# `scheme://[user@]host[:port]/...` or `[v6]:port`; lower case, trailing dot removed.
+# `error:...` and `-` give no host.
+SQUID_SQL = """
+WITH cut AS (
+    SELECT n, line, body, strpos(body, ' ') AS sp, string_split(body, ' ') AS g
+    FROM (SELECT n, line,
+                 CASE WHEN starts_with(line, ' ') OR ends_with(line, ' ') THEN trim(line)
+                      ELSE coalesce(line, '') END AS body
+          FROM stage)
+), padded AS (
+    -- k: empty strings the elapsed time's padding left after the timestamp
     SELECT *,
-        CASE WHEN strpos(url, '://') > 0 THEN lower(substr(url, 1, strpos(url, '://') - 1))
-             ELSE NULL END AS scheme,
-        CASE WHEN strpos(url, '://') > 0 THEN substr(url, strpos(url, '://') + 3)
-             ELSE url END AS rest
-    FROM fields
-), url_auth AS (
-    SELECT *,
-        split_part(split_part(split_part(rest, '/', 1), '?', 1), '#', 1) AS auth0
-    FROM url_rest
-), url_auth2 AS (
-    SELECT *,
-        CASE WHEN strpos(auth0, '@') > 0 THEN regexp_replace(auth0, '^.*@', '')
-             ELSE auth0 END AS auth
-    FROM url_auth
+        CASE
+            WHEN sp = 0 OR g[2] <> '' THEN 0
+            WHEN g[3] <> '' THEN 1
+            WHEN g[4] <> '' THEN 2
+            WHEN g[5] <> '' THEN 3
+            WHEN g[6] <> '' THEN 4
+            WHEN g[7] <> '' THEN 5
+            ELSE len(g) - len(string_split(ltrim(substr(body, sp + 1)), ' ')) - 1
+        END AS k
+    FROM cut
+), shaped AS (
+    SELECT *, CASE WHEN sp = 0 THEN 2 ELSE len(g) - k END AS nf FROM padded
+), fields AS (
+    SELECT n, line, body, g[1] AS ts_text, nf, custom,
+        g[3 + k] AS client,
+        g[CASE WHEN custom THEN 4 ELSE 8 END + k] AS user_raw,
+        g[4 + k + CASE WHEN custom THEN 1 ELSE 0 END] AS code_status,
+        g[5 + k + CASE WHEN custom THEN 1 ELSE 0 END] AS bytes_text,
+        g[6 + k + CASE WHEN custom THEN 1 ELSE 0 END] AS method,
+        g[7 + k + CASE WHEN custom THEN 1 ELSE 0 END] AS url,
+        CASE WHEN custom THEN substr(g[9 + k], 6) ELSE NULL END AS rule_raw
+    FROM (SELECT *, (nf = 9 AND starts_with(g[9 + k], 'rule=')) AS custom FROM shaped)
+), scheme AS (
+    SELECT *, strpos(url, '://') AS sch FROM fields
+), target AS (
+    SELECT *, CASE WHEN sch > 0 THEN substr(url, sch + 3) ELSE url END AS rest FROM scheme
+), auth1 AS (
+    SELECT *, CASE WHEN strpos(rest, '/') > 0 THEN left(rest, strpos(rest, '/') - 1)
+                   ELSE rest END AS a1
+    FROM target
+), auth2 AS (
+    SELECT *, CASE WHEN strpos(a1, '?') > 0 THEN left(a1, strpos(a1, '?') - 1)
+                   ELSE a1 END AS a2
+    FROM auth1
+), auth3 AS (
+    SELECT *, CASE WHEN strpos(a2, '#') > 0 THEN left(a2, strpos(a2, '#') - 1) ELSE a2 END
+        AS a3
+    FROM auth2
+), auth AS (
+    SELECT *, CASE WHEN strpos(a3, '@') > 0 THEN regexp_replace(a3, '^.*@', '') ELSE a3 END
+        AS auth
+    FROM auth3
+), colon AS (
+    SELECT *, strpos(auth, ':') AS c1, starts_with(auth, '[') AS v6 FROM auth
+), port_part AS (
+    SELECT *, CASE WHEN c1 > 0 AND NOT v6 THEN substr(auth, c1 + 1) END AS after_colon
+    FROM colon
 ), url_host AS (
     SELECT *,
         CASE
-            WHEN url IS NULL OR url = '-' OR url LIKE 'error:%' THEN NULL
-            WHEN auth LIKE '[%' THEN substr(auth, 2, strpos(auth, ']') - 2)
-            WHEN length(auth) - length(replace(auth, ':', '')) = 1 THEN split_part(auth, ':', 1)
+            WHEN url IS NULL OR url = '-' OR starts_with(url, 'error:') THEN NULL
+            WHEN v6 THEN substr(auth, 2, strpos(auth, ']') - 2)
+            WHEN c1 > 0 AND NOT contains(after_colon, ':') THEN left(auth, c1 - 1)
             ELSE auth
         END AS host0,
         CASE
-            WHEN auth LIKE '[%]:%' THEN TRY_CAST(substr(auth, strpos(auth, ']:') + 2) AS INTEGER)
-            WHEN auth NOT LIKE '[%' AND length(auth) - length(replace(auth, ':', '')) = 1
-                THEN TRY_CAST(split_part(auth, ':', 2) AS INTEGER)
-            WHEN scheme = 'http' THEN 80
-            WHEN scheme = 'https' THEN 443
-            WHEN scheme = 'ftp' THEN 21
-            ELSE NULL
+            WHEN v6 AND contains(auth, ']:')
+                THEN TRY_CAST(substr(auth, strpos(auth, ']:') + 2) AS INTEGER)
+            WHEN c1 > 0 AND NOT v6 AND NOT contains(after_colon, ':')
+                THEN TRY_CAST(after_colon AS INTEGER)
+            WHEN sch > 0 THEN CASE lower(left(url, sch - 1))
+                WHEN 'http' THEN 80 WHEN 'https' THEN 443 WHEN 'ftp' THEN 21 END
         END AS port
-    FROM url_auth2
-)
-"""
-
-SQUID_SQL = (
-    """
-WITH split AS (
-    -- Only %6tr (the elapsed time, second field) is padded: cut the timestamp off, trim the
-    -- padding, then split the rest once.
-    SELECT n, line, ts_text, string_split(ltrim(substr(body, length(ts_text) + 2)), ' ') AS f
-    FROM (SELECT n, line, trim(coalesce(line, '')) AS body,
-                 split_part(trim(coalesce(line, '')), ' ', 1) AS ts_text
-          FROM stage)
-), fields AS (
-    SELECT n, line, ts_text, len(f) + 1 AS nf, custom,
-        f[2] AS client,
-        CASE WHEN custom THEN f[3] ELSE f[7] END AS user_raw,
-        CASE WHEN custom THEN f[4] ELSE f[3] END AS code_status,
-        CASE WHEN custom THEN f[5] ELSE f[4] END AS bytes_text,
-        CASE WHEN custom THEN f[6] ELSE f[5] END AS method,
-        CASE WHEN custom THEN f[7] ELSE f[6] END AS url,
-        CASE WHEN custom THEN substr(f[8], 6) ELSE NULL END AS rule_raw
-    FROM (SELECT *, (len(f) = 8 AND starts_with(f[8], 'rule=')) AS custom FROM split)
-)"""
-    + _HOST_SQL
-    + """
-, typed AS (
+    FROM port_part
+), typed AS (
     SELECT *,
         TRY_CAST(ts_text AS DECIMAL(18, 3)) AS ts_num,
-        split_part(code_status, '/', 1) AS result_code,
-        TRY_CAST(split_part(code_status, '/', 2) AS INTEGER) AS status,
+        strpos(code_status, '/') AS slash,
         TRY_CAST(bytes_text AS BIGINT) AS bytes
     FROM url_host
+), typed2 AS (
+    SELECT *,
+        CASE WHEN slash > 0 THEN left(code_status, slash - 1) ELSE code_status END
+            AS result_code,
+        CASE WHEN slash > 0 THEN TRY_CAST(substr(code_status, slash + 1) AS INTEGER) END
+            AS status
+    FROM typed
+), judged AS (
+    SELECT *,
+        CASE
+            WHEN body = '' THEN NULL
+            WHEN contains(line, chr(65533))
+                THEN 'invalid bytes (not UTF-8 or control characters)'
+            WHEN NOT custom AND nf < 10 THEN
+                'expected 10 fields (Squid native) or 9 ending in rule= (safesocial), found '
+                || CAST(nf AS VARCHAR)
+            WHEN ts_num IS NULL OR ts_num < 946684800 OR ts_num > 4102444800
+                THEN 'bad timestamp'
+            WHEN status IS NULL OR slash = 0 THEN 'bad result code/status'
+            WHEN bytes IS NULL THEN 'bad size'
+            WHEN url <> '-' AND NOT starts_with(url, 'error:') AND coalesce(host0, '') = ''
+                THEN 'no host in request URL'
+            ELSE NULL
+        END AS reason
+    FROM typed2
 )
-SELECT n, line,
+SELECT n,
+    CASE WHEN reason IS NULL THEN NULL ELSE line END AS line,
     CASE WHEN ts_num IS NULL THEN NULL
          ELSE epoch_ms(CAST(ts_num * 1000 AS BIGINT)) END AS ts,
     client,
@@ -148,26 +194,13 @@ SELECT n, line,
     status,
     bytes,
     result_code,
-    (strpos(result_code, 'DENIED') > 0) AS blocked,
+    contains(result_code, 'DENIED') AS blocked,
     CASE WHEN rule_raw IN ('', '-') THEN NULL ELSE rule_raw END AS rule_raw,
     'squid' AS source,
-    CASE
-        WHEN trim(coalesce(line, '')) = '' THEN NULL
-        WHEN strpos(line, chr(65533)) > 0 THEN 'invalid bytes (not UTF-8 or control characters)'
-        WHEN NOT custom AND nf < 10 THEN
-            'expected 10 fields (Squid native) or 9 ending in rule= (safesocial), found '
-            || CAST(nf AS VARCHAR)
-        WHEN ts_num IS NULL OR ts_num < 946684800 OR ts_num > 4102444800 THEN 'bad timestamp'
-        WHEN status IS NULL OR strpos(code_status, '/') = 0 THEN 'bad result code/status'
-        WHEN bytes IS NULL THEN 'bad size'
-        WHEN url <> '-' AND url NOT LIKE 'error:%' AND coalesce(host0, '') = ''
-            THEN 'no host in request URL'
-        ELSE NULL
-    END AS reason,
-    trim(coalesce(line, '')) = '' AS ignored
-FROM typed
+    reason,
+    body = '' AS ignored
+FROM judged
 """
-)
 
 # Unbound: the time prefix, then the message after "info: ".
 UNBOUND_SQL = """

@@ -3,7 +3,8 @@ and the `policy_*` tables the report evaluates against.
 
 Per distinct value (not per line), Python answers the questions the enforcement engine already
 answers — who a login or an address is, whether a minute is in school hours — with the same
-`PolicyEngine` code, so that monitoring and enforcement agree; the per-event work is SQL joins.
+`PolicyEngine` code, so that monitoring and enforcement agree; the per-event work is SQL joins
+against these small tables (each also carries the person's role group, saving a join).
 """
 
 from __future__ import annotations
@@ -117,13 +118,15 @@ class Attribution:
         self.engine = PolicyEngine(snapshot)
         self.tz = ZoneInfo(snapshot.calendar.timezone)
         self.first_group = {p.id: (p.groups[0] if p.groups else None) for p in snapshot.people}
+        self._invalid_clients = 0
         con.execute(
             "CREATE OR REPLACE TEMP TABLE dim_users (raw VARCHAR, user_name VARCHAR,"
-            " person_id VARCHAR)"
+            " person_id VARCHAR, role_group VARCHAR)"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE dim_clients (raw VARCHAR, address VARCHAR,"
-            " person_id VARCHAR, device VARCHAR, segment VARCHAR, valid BOOLEAN)"
+            " person_id VARCHAR, role_group VARCHAR, device VARCHAR, segment VARCHAR,"
+            " valid BOOLEAN)"
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE dim_minutes (minute TIMESTAMP,"
@@ -140,7 +143,7 @@ class Attribution:
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE leases (address VARCHAR, device VARCHAR,"
-            " person_id VARCHAR, start_utc TIMESTAMP, end_utc TIMESTAMP)"
+            " person_id VARCHAR, role_group VARCHAR, start_utc TIMESTAMP, end_utc TIMESTAMP)"
         )
         domains: list[tuple[str, str, str, int]] = []
         for prio, service in enumerate(snapshot.services):
@@ -155,12 +158,13 @@ class Attribution:
         insert_rows(
             con,
             "leases",
-            ("address", "device", "person_id", "start_utc", "end_utc"),
+            ("address", "device", "person_id", "role_group", "start_utc", "end_utc"),
             (
                 (
                     lease.address,
                     lease.device,
                     self._person_id(lease.username),
+                    self._role_group(self._person_id(lease.username)),
                     _utc_naive(lease.start),
                     _utc_naive(lease.end),
                 )
@@ -172,6 +176,14 @@ class Attribution:
         person = self.engine.person_for_login(login)
         return person.id if person else None
 
+    def _role_group(self, person_id: str | None) -> str | None:
+        return self.first_group.get(person_id) if person_id else None
+
+    @property
+    def invalid_clients(self) -> int:
+        """How many distinct client values so far were not IP addresses."""
+        return self._invalid_clients
+
     def extend(self, parsed: str) -> None:
         """Add dimension rows for the values in table `parsed` that are not known yet."""
         con = self.con
@@ -182,8 +194,9 @@ class Attribution:
         user_rows = []
         for (raw,) in users:
             name = unquote(raw)  # Squid URL-encodes %un (alice%40school.org, DOM%5Calice)
-            user_rows.append((raw, name, self._person_id(name)))
-        insert_rows(con, "dim_users", ("raw", "user_name", "person_id"), user_rows)
+            person_id = self._person_id(name)
+            user_rows.append((raw, name, person_id, self._role_group(person_id)))
+        insert_rows(con, "dim_users", ("raw", "user_name", "person_id", "role_group"), user_rows)
 
         clients = con.execute(
             f"SELECT DISTINCT client FROM {parsed} WHERE client IS NOT NULL"  # noqa: S608
@@ -193,11 +206,13 @@ class Attribution:
         for (raw,) in clients:
             person, device, segment = self.engine.address_info(raw)
             address = normal_address(raw)
+            self._invalid_clients += address is None
             client_rows.append(
                 (
                     raw,
                     address or raw,
                     person.id if person else None,
+                    self._role_group(person.id) if person else None,
                     device,
                     segment,
                     address is not None,
@@ -206,7 +221,7 @@ class Attribution:
         insert_rows(
             con,
             "dim_clients",
-            ("raw", "address", "person_id", "device", "segment", "valid"),
+            ("raw", "address", "person_id", "role_group", "device", "segment", "valid"),
             client_rows,
         )
 

@@ -1,0 +1,201 @@
+"""The Squid fast path of the ingest: the same lines give the same rows however they arrive.
+
+A file read whole, the same file read in many small blocks, appended to and read piece by
+piece, or compressed: identical events, malformed lines (with their line numbers) and rollups.
+The Squid parser's fields are also checked against a plain-Python reading of the format.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safesocial.monitoring.engine import Ingester, open_store
+from safesocial.monitoring.engine.store import Connection
+from tests.enforce.school import school_snapshot
+
+from .logs import SQUID_AFTER_ROTATION, SQUID_BEFORE_ROTATION, SQUID_FIRST, epoch
+
+T = epoch(2025, 3, 4, 10, 15)
+
+# Every width of the elapsed-time field, both logformats, IPv6, CONNECT, odd URLs, and lines
+# that must be kept aside as malformed (with the reason given).
+LINES: list[str] = [
+    *(line for line, _ in SQUID_FIRST + SQUID_BEFORE_ROTATION + SQUID_AFTER_ROTATION),
+    f"{T}.001      1 10.20.3.4 TCP_MISS/200 10 GET http://www.bbc.co.uk/x - HIER_NONE/- -",
+    f"{T}.002 123456 10.20.3.4 TCP_MISS/200 10 GET http://www.bbc.co.uk/x - HIER_NONE/- -",
+    f"{T}.003 1234567 10.20.3.4 TCP_TUNNEL/200 10 CONNECT www.tiktok.com:443 - HIER/- -",
+    f"{T}.004 98765432 10.20.3.4 alice.l TCP_TUNNEL/200 10 CONNECT www.tiktok.com:443 rule=x",
+    f"{T}.005     12 2001:db8:20::9 TCP_MISS/200 10 GET http://[2001:db8::1]:8080/a - H/- -",
+    f"{T}.006     12 10.20.3.4 TCP_MISS/200 10 GET https://u:p@WWW.Facebook.COM./a?b#c - H/- -",
+    f"{T}.007     12 10.20.3.4 TCP_MISS/200 10 GET http://example.org?q=/x - HIER_NONE/- -",
+    f"{T}.008     12 10.20.3.4 NONE_NONE/400 0 NONE error:invalid-request - HIER_NONE/- -",
+    f"  {T}.009     12 10.20.3.4 TCP_MISS/200 10 GET http://example.org/ - HIER_NONE/- -  ",
+    f"{T}.010     12 10.20.3.4 TCP_MISS/200 10 GET http://example.org/ - HIER/- - extra",  # kept
+    f"{T}.011     12 not-an-address TCP_MISS/200 10 GET http://example.org/ - HIER/- -",
+    f"{T}.012 12 345 10.20.3.4 TCP_MISS/200 10 GET http://example.org/ - HIER/- -",
+    f"{T}.013     12 10.20.3.4 TCP_MISS 10 GET http://example.org/ - HIER_NONE/- -",
+    f"{T}.014     12 10.20.3.4 TCP_MISS/200 ten GET http://example.org/ - HIER_NONE/- -",
+    f"{T}.015     12 10.20.3.4 TCP_MISS/200 10 GET /relative - HIER_NONE/- -",
+    f"{T}.016       ",
+    f"{T}",
+    "not a squid line at all",
+    "",
+]
+
+
+def write(path: Path, lines: list[str], mode: str = "w") -> None:
+    with open(path, mode, encoding="utf-8") as handle:
+        handle.writelines(line + "\n" for line in lines)
+
+
+def contents(con: Connection) -> dict[str, Any]:
+    """Everything the ingest stored, in a form that compares across databases."""
+    return {
+        "events": Counter(
+            con.execute("SELECT * EXCLUDE (file_id) FROM events ORDER BY line_no").fetchall()
+        ),
+        "malformed": con.execute(
+            "SELECT line_no, reason, raw FROM malformed ORDER BY line_no"
+        ).fetchall(),
+        "rollup": sorted(
+            con.execute(
+                "SELECT local_day, local_dow, local_hour, source, service_id, category,"
+                " role_group, segment, school_hours, sum(requests), sum(blocked), sum(bytes)"
+                " FROM rollup_hourly GROUP BY ALL"
+            ).fetchall(),
+            key=repr,
+        ),
+        "files": con.execute(
+            "SELECT sum(lines), sum(events), sum(malformed), sum(ignored) FROM files"
+        ).fetchone(),
+    }
+
+
+def ingest_whole(tmp_path: Path, name: str, lines: list[str]) -> dict[str, Any]:
+    con = open_store(tmp_path / f"{name}.duckdb")
+    path = tmp_path / f"{name}.log"
+    write(path, lines)
+    with Ingester(con, school_snapshot()) as ingester:
+        ingester.ingest_paths([path])
+    return contents(con)
+
+
+def test_whole_file_blocks_appends_and_gzip_store_the_same(tmp_path: Path) -> None:
+    whole = ingest_whole(tmp_path, "whole", LINES)
+    assert whole["files"] == (len(LINES), sum(whole["events"].values()), 10, 2)
+    assert whole["rollup"]  # every event is in the rollup
+    assert sum(r[9] for r in whole["rollup"]) == sum(whole["events"].values())
+
+    # Small blocks: many transactions, block boundaries inside the malformed lines.
+    con = open_store(tmp_path / "blocks.duckdb")
+    path = tmp_path / "blocks.log"
+    write(path, LINES)
+    with Ingester(con, school_snapshot(), block_bytes=700) as ingester:
+        ingester.ingest_paths([path])
+    assert contents(con) == whole
+
+    # The live file growing between ingests, including a line written in two halves.
+    con = open_store(tmp_path / "appended.duckdb")
+    path = tmp_path / "appended.log"
+    path.write_text("")
+    with Ingester(con, school_snapshot()) as ingester:
+        for start in range(0, len(LINES), 4):
+            write(path, LINES[start : start + 4], mode="a")
+            ingester.ingest_paths([path])
+        # a half line waits for the rest
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(LINES[0][:30])
+        assert ingester.ingest_paths([path]).lines == 0
+    appended = contents(con)
+    assert appended == whole
+
+    gz = tmp_path / "access.log.gz"
+    with gzip.open(gz, "wt", encoding="utf-8") as handle:
+        handle.writelines(line + "\n" for line in LINES)
+    con = open_store(tmp_path / "gz.duckdb")
+    with Ingester(con, school_snapshot()) as ingester:
+        ingester.ingest_paths([gz])
+    assert contents(con) == whole
+
+
+def test_malformed_lines_keep_their_line_numbers_and_reasons(tmp_path: Path) -> None:
+    con = open_store(tmp_path / "db.duckdb")
+    path = tmp_path / "access.log"
+    write(path, LINES)
+    with Ingester(con, school_snapshot(), block_bytes=500) as ingester:
+        ingester.ingest_paths([path])
+    rows = con.execute("SELECT line_no, reason, raw FROM malformed ORDER BY line_no").fetchall()
+    by_line = {line_no: (reason, raw) for line_no, reason, raw in rows}
+    for number, line in enumerate(LINES, start=1):
+        if number in by_line:
+            assert by_line[number][1] == line
+    reasons = {LINES[n - 1].strip()[:14]: reason for n, (reason, _) in by_line.items()}
+    assert reasons[f"{T}.011"] == "bad client address"
+    assert reasons[f"{T}.012"] == "bad result code/status"  # "345" taken as the client
+    assert reasons[f"{T}.013"] == "bad result code/status"
+    assert reasons[f"{T}.014"] == "bad size"
+    assert reasons[f"{T}.015"] == "no host in request URL"
+    assert reasons[f"{T}.016"] == "expected 10 fields (Squid native) or 9 ending in rule= " + (
+        "(safesocial), found 2"
+    )
+    assert reasons["not a squid li"].endswith("found 6")
+    # events carry the line number they came from
+    numbers = [n for (n,) in con.execute("SELECT line_no FROM events ORDER BY line_no").fetchall()]
+    assert len(numbers) == len(set(numbers))
+    assert set(numbers).isdisjoint(by_line)
+    assert len(numbers) + len(by_line) + 2 == len(LINES)  # two blank lines, ignored
+
+
+def _python_fields(line: str) -> tuple[Any, ...]:
+    """The Squid fields of a well-formed line, read the plain way (for comparison)."""
+    body = line.strip(" ")
+    _stamp, _, rest = body.partition(" ")
+    fields = rest.lstrip(" ").split(" ")[1:]  # after the elapsed time
+    custom = len(fields) == 7 and fields[6].startswith("rule=")
+    if custom:
+        client, user, code, size, method, url = fields[:6]
+    else:
+        client, code, size, method, url, user = fields[:6]
+    result_code, _, status = code.partition("/")
+    user_name = None if user == "-" else user
+    return (client, user_name, method.upper(), result_code, int(status), int(size), url)
+
+
+@pytest.mark.parametrize("block_bytes", [300, 1 << 20])
+def test_parsed_fields_match_a_plain_reading(tmp_path: Path, block_bytes: int) -> None:
+    con = open_store(tmp_path / "db.duckdb")
+    path = tmp_path / "access.log"
+    write(path, LINES)
+    with Ingester(con, school_snapshot(), block_bytes=block_bytes) as ingester:
+        ingester.ingest_paths([path])
+    rows = con.execute(
+        "SELECT line_no, client, user_name, method, result_code, status, bytes, host, port"
+        " FROM events ORDER BY line_no"
+    ).fetchall()
+    assert rows
+    for line_no, client, user, method, result_code, status, size, host, port in rows:
+        expected = _python_fields(LINES[line_no - 1])
+        e_client, e_user, e_method, e_code, e_status, e_size, url = expected
+        assert (client, method, result_code, status, size) == (
+            e_client,
+            e_method,
+            e_code,
+            e_status,
+            e_size,
+        )
+        assert (user is None) == (e_user is None)
+        if url.startswith("error:"):
+            assert host is None
+            continue
+        assert host and host == host.lower() and not host.endswith(".")
+        assert host in url.lower()
+        assert port in (80, 443, 8080, None) or port > 0
+    hosts = dict(con.execute("SELECT host, port FROM events WHERE method = 'GET'").fetchall())
+    assert hosts["2001:db8::1"] == 8080
+    assert hosts["www.facebook.com"] == 443
+    assert hosts["example.org"] == 80
