@@ -23,7 +23,7 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/safesocial migrate --noinput -v0
 	$(BIN)/safesocial load-demo
-	@echo "Serving http://127.0.0.1:8000 (Ctrl-C stops the server and the worker)"
+	@echo "Serving http://127.0.0.1:8000 (Ctrl-C stops the server and the worker); mail goes to var/mail/"
 	@$(BIN)/safesocial worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/safesocial runserver 127.0.0.1:8000 --noreload

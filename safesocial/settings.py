@@ -241,12 +241,15 @@ EMAIL_HOST_USER = env_str("SAFESOCIAL_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("SAFESOCIAL_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("SAFESOCIAL_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("SAFESOCIAL_EMAIL_FROM", "safesocial@localhost")
+# Outside production, mail goes to files in var/mail/ (one per batch), not to a server and not
+# over the console where a day's reminders for a whole staff would bury everything else.
 EMAIL_BACKEND = env_str(
     "SAFESOCIAL_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION
-    else "django.core.mail.backends.console.EmailBackend",
+    else "django.core.mail.backends.filebased.EmailBackend",
 )
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # --- Logging: no personal data, so only our own messages and request errors by status ----------
 LOGGING = {
