@@ -10,9 +10,11 @@ deployment configures a shared cache. A limit of 0 turns the limit off (load tes
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,10 @@ class Limit:
     def source(self, request: HttpRequest) -> str:
         """The keyed hash standing for the request's address (kept on records for counting)."""
         address = client_ip(request) or "unknown"
+        if ":" in address:
+            # One IPv6 client usually holds a whole /64 and can change address at will.
+            with contextlib.suppress(ValueError):
+                address = str(ipaddress.ip_network(f"{address}/64", strict=False))
         message = f"{self.purpose}:{address}".encode()
         return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 

@@ -260,6 +260,9 @@ def channel_close(
     """Stop using a channel: no more drafts or publishing, and its managers stop (their access
     to the platform ends with them). Posts stay on record; closing cannot be undone here."""
     on = on or timezone.localdate()
+    # Locked and read again, so that a double submit closes (and audits) once.
+    Channel.objects.select_for_update().filter(pk=channel.pk).first()
+    channel.refresh_from_db()
     if channel.status == Channel.Status.CLOSED:
         raise ValidationError({"reason": "This channel is already closed."})
     if not reason.strip():

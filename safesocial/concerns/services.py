@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -575,7 +575,13 @@ def case_member_add(
         )
     member = CaseMember(school=concern.school, concern=concern, person=person)
     member.full_clean()
-    member.save()
+    try:
+        with transaction.atomic():  # a savepoint: the same person added twice at once
+            member.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"person": f"{person.full_name} can already open this case."}
+        ) from None
     audit_record(
         action="concern.case_member_added",
         actor=_user(actor),

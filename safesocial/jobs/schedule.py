@@ -48,6 +48,7 @@ Entry = Every | Daily
 SCHEDULE: tuple[Entry, ...] = (
     Every("channels.publish_due", dt.timedelta(minutes=5)),
     Daily("netpolicy.compile_all", dt.time(2, 15)),
+    Daily("policies.copy_requests_expire", dt.time(3, 0)),
     Daily("policies.reminders", dt.time(6, 30)),
     # Sends each school's summary for last month once; on other days it finds it sent.
     Daily("monitoring.monthly_all", dt.time(7, 0)),

@@ -15,12 +15,20 @@ from safesocial.jobs.models import Job
 logger = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], None]
 _HANDLERS: dict[str, Handler] = {}
+# Kinds whose handler makes its own transactions (one per school, say), so that one failure
+# does not roll back work already done and published (a snapshot file, a sent email).
+_OWN_TRANSACTIONS: set[str] = set()
 MAX_ATTEMPTS = 5
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
+def job_handler(kind: str, *, atomic: bool = True) -> Callable[[Handler], Handler]:
+    """Register the handler of a job kind. With `atomic=False` the handler is not wrapped in
+    one transaction and must make its own, each small enough to stand on its own."""
+
     def register(handler: Handler) -> Handler:
         _HANDLERS[kind] = handler
+        if not atomic:
+            _OWN_TRANSACTIONS.add(kind)
         return handler
 
     return register
@@ -55,8 +63,11 @@ def job_run(job: Job) -> None:
     try:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
-        with transaction.atomic():
+        if job.kind in _OWN_TRANSACTIONS:
             handler(job.payload)
+        else:
+            with transaction.atomic():
+                handler(job.payload)
     except Exception as error:
         # Keep the job and the reason; retry later with a growing delay.
         logger.exception("job %s (%s) failed", job.pk, job.kind)

@@ -193,3 +193,15 @@ def test_a_renamed_channel_keeps_access_and_stopping_still_ends_it(
     manager = ChannelManager.objects.get(person=setup.author)
     services.manager_end(manager=manager, on=timezone.localdate(), actor=head)
     assert "Decision: BLOCK" in _explain("channel_manager.net")
+
+
+def test_closing_twice_from_a_stale_page_closes_and_audits_once(cast: Cast) -> None:
+    setup = ready(cast)
+    head = person(cast, "headteacher")
+    stale = Channel.objects.get(pk=setup.channel.pk)  # as a second tab loaded it
+    services.channel_close(channel=setup.channel, actor=head, reason="Moving to a newsletter")
+    with pytest.raises(ValidationError, match="already closed"):
+        services.channel_close(channel=stale, actor=head, reason="Another reason")
+    setup.channel.refresh_from_db()
+    assert setup.channel.closure_reason == "Moving to a newsletter"
+    assert AuditEntry.objects.filter(action__endswith="channel_closed").count() == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,13 @@ from django.utils import timezone
 
 from safesocial.jobs.models import Job, ScheduledRun
 from safesocial.jobs.schedule import SCHEDULE, Daily, Every, schedule_enqueue_due
-from safesocial.jobs.services import job_claim_next, job_handler, job_handler_exists, job_run
+from safesocial.jobs.services import (
+    job_claim_next,
+    job_enqueue,
+    job_handler,
+    job_handler_exists,
+    job_run,
+)
 from safesocial.netpolicy.models import CompiledSnapshot
 from safesocial.people.models import School
 
@@ -124,3 +132,88 @@ def test_the_monthly_summary_goes_once_to_schools_with_monitoring_data(
     summaries = list(MonthlySummary.objects.values_list("school__slug", "month"))
     month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     assert summaries == [("test", month)]
+
+
+def _run_one(kind: str) -> Job:
+    job = job_claim_next()
+    assert job is not None and job.kind == kind
+    job_run(job)
+    job.refresh_from_db()
+    return job
+
+
+def test_one_school_failing_to_compile_keeps_the_others_compiled(
+    school: School, other_school: School, settings: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from safesocial.enforce.snapshot import SnapshotError
+    from safesocial.netpolicy import jobs as netpolicy_jobs
+
+    settings.SAFESOCIAL_SNAPSHOT_DIR = str(tmp_path / "snapshots")
+    real_compile = netpolicy_jobs.snapshot_compile
+
+    def compile_or_fail(*, school: School, **kwargs: Any) -> Any:
+        if school.slug == "other":
+            raise SnapshotError("segment 'x' has invalid CIDR")  # a broken school
+        return real_compile(school=school, **kwargs)
+
+    monkeypatch.setattr(netpolicy_jobs, "snapshot_compile", compile_or_fail)
+    job_enqueue(kind="netpolicy.compile_all")
+    job = _run_one("netpolicy.compile_all")
+    # The job is retried later, but the school that compiled keeps its record and file.
+    assert job.status == Job.Status.QUEUED and "1 school(s) not compiled" in job.error
+    record = CompiledSnapshot.objects.get()
+    assert record.school == school and Path(record.path).is_file()
+
+
+def test_a_busy_monitoring_store_waits_for_the_retry_and_the_others_are_sent(
+    school: School, other_school: School, settings: Any, tmp_path: Path
+) -> None:
+    from safesocial.monitoring.engine import open_store
+    from safesocial.monitoring.models import MonthlySummary
+
+    settings.VAR_DIR = tmp_path
+    (tmp_path / "monitoring").mkdir()
+    for slug in ("test", "other"):
+        open_store(tmp_path / "monitoring" / f"{slug}.duckdb").close()
+    # Another process (as `monitor-ingest --follow` would) holds the other school's store.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(60)",
+            str(tmp_path / "monitoring" / "other.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        job_enqueue(kind="monitoring.monthly_all")
+        job = _run_one("monitoring.monthly_all")
+        assert job.status == Job.Status.QUEUED and "1 school(s) waiting" in job.error
+        assert list(MonthlySummary.objects.values_list("school__slug", flat=True)) == ["test"]
+    finally:
+        holder.kill()
+        holder.wait()
+    job.run_after = timezone.now()
+    job.save(update_fields=["run_after"])
+    assert _run_one("monitoring.monthly_all").status == Job.Status.DONE
+    assert sorted(MonthlySummary.objects.values_list("school__slug", flat=True)) == [
+        "other",
+        "test",
+    ]
+
+
+def test_copy_requests_past_retention_are_removed_on_schedule(cast: Any) -> None:
+    from safesocial.policies.models import CopyRequest
+    from tests.policies.test_public_limits import _copy_request
+
+    old = _copy_request(cast, "2020-02-01 09:00 +0000", "2020-03-01 09:00 +0000")
+    recent = _copy_request(cast, timezone.now().isoformat())
+    schedule_enqueue_due(
+        london("2026-03-02 03:00"), (Daily("policies.copy_requests_expire", dt.time(3, 0)),)
+    )
+    assert _run_one("policies.copy_requests_expire").status == Job.Status.DONE
+    assert list(CopyRequest.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert old.pk != recent.pk

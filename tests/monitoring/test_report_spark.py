@@ -107,6 +107,7 @@ def test_spark_report_equals_duckdb_report(
     on_duckdb = standard_report(world.con, *days)
     on_spark = spark_report(spark, world.con, *days, staging=tmp_path / "parquet")
     assert_same(on_duckdb, on_spark)
+    assert list((tmp_path / "parquet").iterdir()) == []  # the copies of events are gone
     # Not a comparison of two empty reports: the known answers are there.
     expected = World.expectations()
     if days == (None, None):
@@ -250,3 +251,22 @@ def test_missing_pyspark_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(SparkUnavailable, match="needs pyspark"), spark_session():
         pass
+
+
+def test_the_copies_for_spark_leave_names_and_raw_lines_behind(
+    world: World, tmp_path: Path
+) -> None:
+    tables = export_store(world.con, tmp_path)
+    assert set(tables) == set(REPORT_TABLES)
+    for table, path in tables.items():
+        exported = {
+            row[0]
+            for row in world.con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet('{path}')"  # noqa: S608 (our own path)
+            ).fetchall()
+        }
+        assert exported, table
+        if table == "events":
+            assert "user_name" not in exported and "person_id" in exported
+        if table == "malformed":
+            assert not exported & {"raw", "path"}

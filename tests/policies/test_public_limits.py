@@ -135,3 +135,14 @@ def test_the_retention_command_removes_them_and_the_period_is_a_setting(
         call_command("retention_review", "--school", "test", stdout=out)
     assert not CopyRequest.objects.filter(pk=item.pk).exists()
     assert "Removed 1 policy copy request(s) older than 30 days." in out.getvalue()
+
+
+def test_an_ipv6_client_counts_as_its_whole_64() -> None:
+    """Changing address inside one's own /64 does not escape the limit."""
+
+    def source(address: str) -> str:
+        return REPORT_LIMIT.source(RequestFactory(REMOTE_ADDR=address).get("/"))
+
+    assert source("2001:db8:5:7::1") == source("2001:db8:5:7:abcd::99")
+    assert source("2001:db8:5:7::1") != source("2001:db8:5:8::1")
+    assert source("192.0.2.30") != source("192.0.2.31")  # IPv4: each address alone

@@ -37,8 +37,12 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 # Columns the report never reads and that should not leave the school's own store: the raw
-# text of a malformed line can hold a full URL, query string included.
-_KEPT_BACK: dict[str, frozenset[str]] = {"malformed": frozenset({"raw", "path"})}
+# text of a malformed line can hold a full URL, query string included, and the proxy login is
+# a name (the report counts people by their id).
+_KEPT_BACK: dict[str, frozenset[str]] = {
+    "malformed": frozenset({"raw", "path"}),
+    "events": frozenset({"user_name"}),
+}
 
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -123,18 +127,23 @@ def spark_report(
     """`standard_report` of the store behind `con`, computed by Spark.
 
     `staging` is where the Parquet copies go; on a cluster it must be a folder every executor
-    can read. Without it, a temporary folder (enough for a local master), removed afterwards.
+    can read. The copies go into a new folder only its owner can open, removed after the
+    report (they hold the school's events); without `staging` it sits in the system's
+    temporary folder, which is enough for a local master.
     """
-    if staging is None:
-        with tempfile.TemporaryDirectory(prefix="safesocial-spark-") as scratch:
-            return spark_report(spark, con, day_from, day_to, staging=Path(scratch), **options)
-    tables = export_store(con, staging)
-    load_tables(spark, tables)
+    if staging is not None:
+        staging.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="safesocial-spark-", dir=staging))  # mode 0700
     try:
-        return standard_report(SparkEngine(spark), day_from, day_to, **options)
+        tables = export_store(con, scratch)
+        load_tables(spark, tables)
+        try:
+            return standard_report(SparkEngine(spark), day_from, day_to, **options)
+        finally:
+            for table in tables:
+                spark.catalog.dropTempView(table)
     finally:
-        for table in tables:
-            spark.catalog.dropTempView(table)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def java_runtime() -> str | None:
