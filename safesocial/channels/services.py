@@ -802,6 +802,23 @@ def post_push(*, post_id: int, connector: Connector | None = None) -> Post:
 
 
 @transaction.atomic
+def take_down_refusal(*, person: Person, post: Post, may_manage_register: bool, on: dt.date) -> str:
+    """Why this person may not take this post down ("" when they may).
+
+    On a working channel, the people who may draft for it. On a closed channel nobody drafts
+    any more, yet a post may still have to come down (a learner shown without consent), so
+    those who manage the register of channels (headteacher, leadership) can still do it.
+    """
+    if post.channel.status == Channel.Status.CLOSED:
+        if may_manage_register and post.school_id == person.school_id:
+            return ""
+        return (
+            "This channel is closed. Ask the headteacher or a member of leadership to take "
+            "the post down."
+        )
+    return draft_refusal(person=person, channel=post.channel, on=on)
+
+
 def post_take_down(*, post: Post, actor: Person, request: HttpRequest | None = None) -> Post:
     if post.status not in (Post.Status.PUBLISHED, Post.Status.SCHEDULED):
         raise NotAllowed("Only a published or scheduled post can be taken down.")

@@ -528,8 +528,11 @@ def post_publish(request: HttpRequest, member: Membership, post: int) -> HttpRes
 @school_view("channels.draft_post")
 def post_take_down(request: HttpRequest, member: Membership, post: int) -> HttpResponse:
     obj = _post(member, post)
-    reason = services.draft_refusal(
-        person=member.person, channel=obj.channel, on=timezone.localdate()
+    reason = services.take_down_refusal(
+        person=member.person,
+        post=obj,
+        may_manage_register=member.has("channels.manage"),
+        on=timezone.localdate(),
     )
     if reason:
         return _refused(request, member, reason)

@@ -205,3 +205,21 @@ def test_closing_twice_from_a_stale_page_closes_and_audits_once(cast: Cast) -> N
     setup.channel.refresh_from_db()
     assert setup.channel.closure_reason == "Moving to a newsletter"
     assert AuditEntry.objects.filter(action__endswith="channel_closed").count() == 1
+
+
+def test_a_post_on_a_closed_channel_can_still_be_taken_down_by_leadership(cast: Cast) -> None:
+    setup = ready(cast)
+    post = approved_post(setup)
+    services.post_publish(post=post, actor=setup.author)
+    services.channel_close(
+        channel=setup.channel, actor=person(cast, "headteacher"), reason="No longer used."
+    )
+    url = f"/s/test/channels/posts/{post.pk}/take-down/"
+    refused = client_for(cast, "channel_manager").post(url)
+    assert refused.status_code == 403 and "Ask the headteacher" in refused.content.decode()
+    post.refresh_from_db()
+    assert post.status == Post.Status.PUBLISHED
+    assert client_for(cast, "headteacher").post(url).status_code == 302
+    post.refresh_from_db()
+    assert post.status == Post.Status.TAKEN_DOWN
+    assert AuditEntry.objects.filter(action="channels.post_taken_down").count() == 1
