@@ -189,8 +189,10 @@ class Rule(SchoolScoped):
 class ChannelPlatformAccess(SchoolScoped):
     """A channel manager may reach the platform of the official channel they run (clause 5).
 
-    Minimal on purpose: the channels app (not built yet) will own the channel register and
-    should create and end these records through `channel_access_grant` / `_end`.
+    The channels app owns the register of channels and managers; it creates and ends these
+    records through `channel_access_grant` and `channel_access_end` (a renamed channel's are
+    ended and granted again under the new name). They name the channel by its label, not by a
+    key, so that network policy does not depend on the channels app (which depends on it).
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
