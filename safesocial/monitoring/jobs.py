@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
 from django.utils import timezone
 
 from safesocial.jobs.services import job_handler
-from safesocial.monitoring.engine import StoreError, open_store, standard_report
-from safesocial.monitoring.management.commands._monitoring import default_db
-from safesocial.monitoring.models import MonthlySummary
-from safesocial.monitoring.services import month_bounds, monthly_summary_send
+from safesocial.monitoring.engine import StoreError
+from safesocial.monitoring.selectors import db_path
+from safesocial.monitoring.services import monthly_summary_run, previous_month
 from safesocial.people.models import School
 
 logger = logging.getLogger(__name__)
@@ -20,11 +18,6 @@ logger = logging.getLogger(__name__)
 
 class SummaryPending(Exception):
     """Some schools' stores could not be read (e.g. held by a live ingest); try again later."""
-
-
-def previous_month(today: dt.date) -> str:
-    first = today.replace(day=1) - dt.timedelta(days=1)
-    return f"{first.year:04d}-{first.month:02d}"
 
 
 @job_handler("monitoring.monthly_all", atomic=False)
@@ -35,25 +28,14 @@ def send_monthly_summaries(payload: dict[str, Any]) -> None:
     busy, say under `monitor-ingest --follow`, leaves that school for the job's next try.
     """
     month = previous_month(timezone.localdate())
-    first, last = month_bounds(month)
     pending = 0
     for school in School.objects.order_by("pk"):
-        path = default_db(school.slug)
-        if (
-            not path.exists()
-            or MonthlySummary.objects.for_school(school).filter(month=month).exists()
-        ):
-            continue  # not monitored, or already sent: no need to open the store
+        if not db_path(school).exists():
+            continue  # monitoring is not set up for this school: nothing to summarise
         try:
-            con = open_store(path)
+            monthly_summary_run(school=school, month=month)
         except StoreError:
             logger.warning("monthly summary: store of school %s is busy or unreadable", school.pk)
             pending += 1
-            continue
-        try:
-            report = standard_report(con, first, last)
-        finally:
-            con.close()
-        monthly_summary_send(school=school, month=month, report=report)
     if pending:
         raise SummaryPending(f"{pending} school(s) waiting for their store; will try again")

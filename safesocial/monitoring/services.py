@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from safesocial.audit.services import audit_record
+from safesocial.monitoring.engine import open_store, standard_report
 from safesocial.monitoring.models import MonitoringAlert, MonthlySummary
-from safesocial.monitoring.selectors import Finding, open_action_keys, source_reference
+from safesocial.monitoring.selectors import Finding, db_path, open_action_keys, source_reference
 from safesocial.people.models import Person, Role, RoleAssignment, School
 from safesocial.policies.models import ActionItem
 from safesocial.policies.services import action_item_create, notice_send
@@ -181,6 +182,32 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     first = dt.date(int(year_text), int(month_text), 1)
     following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return first, following - dt.timedelta(days=1)
+
+
+def previous_month(today: dt.date) -> str:
+    """ "YYYY-MM" of the month before `today`'s."""
+    last_day = today.replace(day=1) - dt.timedelta(days=1)
+    return f"{last_day.year:04d}-{last_day.month:02d}"
+
+
+def monthly_summary_run(*, school: School, month: str) -> MonthlySummary | None:
+    """Compute the month's figures from the school's store (if it has one) and send the
+    summary; None when it was sent already (the store is not even opened then).
+
+    Raises StoreError when the store cannot be opened now (say, held by a live ingest).
+    """
+    if MonthlySummary.objects.for_school(school).filter(month=month).exists():
+        return None
+    first, last = month_bounds(month)
+    report = None
+    path = db_path(school)
+    if path.exists():
+        con = open_store(path)
+        try:
+            report = standard_report(con, first, last)
+        finally:
+            con.close()
+    return monthly_summary_send(school=school, month=month, report=report)
 
 
 @transaction.atomic

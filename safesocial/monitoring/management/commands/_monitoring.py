@@ -15,10 +15,6 @@ def default_snapshot(slug: str) -> Path:
     return Path(settings.VAR_DIR) / "netpolicy" / f"{slug}.snap"
 
 
-def default_db(slug: str) -> Path:
-    return Path(settings.VAR_DIR) / "monitoring" / f"{slug}.duckdb"
-
-
 def open_db(path: Path) -> Connection:
     try:
         return open_store(path)

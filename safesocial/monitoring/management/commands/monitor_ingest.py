@@ -19,10 +19,11 @@ from safesocial.monitoring.engine import (
     load_leases,
     standard_report,
 )
+from safesocial.monitoring.selectors import db_path
 from safesocial.monitoring.services import alerts_record
 from safesocial.people.management.commands._common import UsageError, school_from_slug
 
-from ._monitoring import default_db, default_snapshot, lines_read, new_days, open_db
+from ._monitoring import default_snapshot, lines_read, new_days, open_db
 
 PROGRESS_FROM_BYTES = 32 * 1024 * 1024  # show a progress bar only when it is worth watching
 
@@ -61,7 +62,7 @@ class Command(BaseCommand):
             leases = load_leases(options["leases"]) if options["leases"] else []
         except LeaseError as error:
             raise UsageError(str(error)) from None
-        con = open_db(options["db"] or default_db(school.slug))
+        con = open_db(options["db"] or db_path(school))
         report = None
         try:
             before = lines_read(con)

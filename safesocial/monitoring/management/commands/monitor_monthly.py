@@ -7,17 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from safesocial.monitoring.engine import standard_report
-from safesocial.monitoring.services import month_bounds, monthly_summary_send
+from safesocial.monitoring.engine import StoreError
+from safesocial.monitoring.services import month_bounds, monthly_summary_run, previous_month
 from safesocial.people.management.commands._common import UsageError, school_from_slug
-
-from ._monitoring import default_db, open_db
-
-
-def last_month() -> str:
-    today = timezone.localdate()
-    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
 
 
 class Command(BaseCommand):
@@ -32,20 +24,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         school = school_from_slug(options["school"])
-        month = options["month"] or last_month()
+        month = options["month"] or previous_month(timezone.localdate())
         try:
-            first, last = month_bounds(month)
+            month_bounds(month)
         except ValueError:
             raise UsageError(f"--month {month!r} is not a month (YYYY-MM)") from None
-        path = default_db(school.slug)
-        report = None
-        if path.exists():
-            con = open_db(path)
-            try:
-                report = standard_report(con, first, last)
-            finally:
-                con.close()
-        summary = monthly_summary_send(school=school, month=month, report=report)
+        try:
+            summary = monthly_summary_run(school=school, month=month)
+        except StoreError as error:
+            raise UsageError(str(error)) from None
         if summary is None:
             self.stdout.write(f"The summary for {month} was already sent.")
         else:

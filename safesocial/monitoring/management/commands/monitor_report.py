@@ -12,9 +12,10 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from safesocial.monitoring.engine import report_text, standard_report
 from safesocial.monitoring.engine.report import trust_report, trust_text
+from safesocial.monitoring.selectors import db_path
 from safesocial.people.management.commands._common import UsageError, school_from_slug
 
-from ._monitoring import default_db, open_db
+from ._monitoring import open_db
 
 
 def _day(text: str | None, label: str) -> date | None:
@@ -81,7 +82,7 @@ class Command(BaseCommand):
             raise UsageError("--spark-master and --spark-staging go with --engine spark")
         paths: dict[str, Path] = {}
         for school in schools:
-            path: Path = options["db"] or default_db(school.slug)
+            path: Path = options["db"] or db_path(school)
             if not path.exists():
                 raise UsageError(f"no monitoring database at {path}; run monitor-ingest first")
             paths[school.slug] = path
