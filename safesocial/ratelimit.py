@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -52,12 +53,14 @@ class Limit:
         message = f"{self.purpose}:{address}".encode()
         return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
-    def since(self) -> dt.datetime:
-        return timezone.now() - self.window
-
-    def reached(self, count: int) -> bool:
-        """True when `count` earlier requests in the window leave no room for one more."""
-        return self.allowed > 0 and count >= self.allowed
+    def reached_by(self, records: QuerySet[Any], source: str, *, made_at: str) -> bool:
+        """True when the `records` carrying `source` as their `source_hash`, made (field
+        `made_at`) within the window, leave no room for one more."""
+        if self.allowed <= 0:
+            return False
+        since = timezone.now() - self.window
+        recent = records.filter(source_hash=source, **{f"{made_at}__gte": since})
+        return recent.count() >= self.allowed
 
     def hit(self, request: HttpRequest) -> bool:
         """Count this request in the cache; True when it goes over the limit."""

@@ -85,8 +85,7 @@ def public_report(request: HttpRequest, school: str) -> HttpResponse:
             # A robot filled the field people never see: thank it, store nothing.
             return render(request, "concerns/public_thanks.html", {"school": school_obj})
         source = REPORT_LIMIT.source(request)
-        recent = Concern.objects.filter(source_hash=source, reported_at__gte=REPORT_LIMIT.since())
-        if REPORT_LIMIT.reached(recent.count()):
+        if REPORT_LIMIT.reached_by(Concern.objects.all(), source, made_at="reported_at"):
             return too_many(
                 request, "concerns/public_limited.html", {"school": school_obj}, REPORT_LIMIT
             )

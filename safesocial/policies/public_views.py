@@ -86,10 +86,7 @@ def request_copy(request: HttpRequest, school: str, policy: str) -> HttpResponse
     form = CopyRequestForm(request.POST or None)
     if request.method == "POST":
         source = COPY_REQUEST_LIMIT.source(request)
-        recent = CopyRequest.objects.filter(
-            source_hash=source, created_at__gte=COPY_REQUEST_LIMIT.since()
-        )
-        if COPY_REQUEST_LIMIT.reached(recent.count()):
+        if COPY_REQUEST_LIMIT.reached_by(CopyRequest.objects.all(), source, made_at="created_at"):
             context = {"school": school_obj, "policy": found, "what": "requests for copies"}
             return too_many(request, LIMITED, context, COPY_REQUEST_LIMIT)
         if form.is_valid():
