@@ -77,14 +77,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 sections.append({"label": section.label, "items": items, "active": False})
     # The page belongs to the entry whose address is the longest prefix of its own, so
     # /s/x/concerns/cases/12/ is under "Cases" and the school home only matches itself.
+    school_home = reverse("people:dashboard", kwargs={"school": slug}) if sections else ""
     best: tuple[int, dict[str, Any], dict[str, Any]] | None = None
     for section_entry in sections:
         for item in section_entry["items"]:
             url = item["url"]
-            is_home = url == f"/s/{slug}/"
-            if (request.path == url if is_home else _is_within(request.path, url)) and (
-                best is None or len(url) > best[0]
-            ):
+            within = request.path == url if url == school_home else _is_within(request.path, url)
+            if within and (best is None or len(url) > best[0]):
                 best = (len(url), section_entry, item)
     current_section = None
     if best is not None:
