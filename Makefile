@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 ## The Squid helper's compiled fast path (mypyc + hotpath.c); pure Python if absent or stale.
 native:
 	$(BIN)/python -m safesocial.enforce.build_native || echo "compiled helper fast path not built; pure Python will be used"
+	$(BIN)/python -m safesocial.monitoring.engine.build_native || echo "compiled monitoring scanner not built; the SQL parser will be used"
 
 setup: $(STAMP)
 

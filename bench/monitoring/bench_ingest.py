@@ -102,6 +102,8 @@ started = time.perf_counter()
 sys.path.insert(0, {repo!r})
 from safesocial.enforce.snapshot import load_snapshot
 from safesocial.monitoring.engine import Ingester, open_store, standard_report
+from safesocial.monitoring.engine.native import load_scanner
+parser = "compiled scanner" if load_scanner() is not None else "SQL parser (no scanner built)"
 con = open_store({db!r})
 ingest_from = time.perf_counter()
 with Ingester(con, load_snapshot({snap!r})) as ingester:
@@ -112,8 +114,8 @@ done = time.perf_counter()
 assert report["requests"] + report["malformed"] == {lines}, (report["requests"], summary.line())
 with open({split!r}, "w") as out:
     out.write(
-        f"start-up {{ingest_from - started:.1f}} s, ingest {{report_from - ingest_from:.1f}} s,"
-        f" report {{done - report_from:.1f}} s"
+        f"{{parser}}: start-up {{ingest_from - started:.1f}} s,"
+        f" ingest {{report_from - ingest_from:.1f}} s, report {{done - report_from:.1f}} s"
     )
 """
 

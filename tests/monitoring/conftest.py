@@ -16,6 +16,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from safesocial.enforce.snapshot import write_snapshot
+from safesocial.monitoring.engine import ingest as ingest_module
+from safesocial.monitoring.engine.native import load_scanner
+from tests.conftest import require_or_skip
 from tests.enforce.school import school_snapshot
 
 from .logs import ADGUARD, SQUID_FIRST, UNBOUND
@@ -68,3 +71,17 @@ def verified_client(user: User) -> Client:
     session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
     session.save()
     return client
+
+
+@pytest.fixture(params=["scanner", "sql"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once with the compiled Squid scanner (when built) and once with the SQL
+    parsers only: both must store exactly the same."""
+    if request.param == "scanner":
+        require_or_skip(
+            load_scanner() is not None,
+            "no compiled scanner (python -m safesocial.monitoring.engine.build_native)",
+        )
+    else:
+        monkeypatch.setattr(ingest_module, "load_scanner", lambda: None)
+    return str(request.param)

@@ -37,6 +37,9 @@ from .logs import (
     epoch,
 )
 
+# every test runs with the compiled scanner and with the SQL parsers (conftest.parser)
+pytestmark = pytest.mark.usefixtures("parser")
+
 
 def write(path: Path, lines: list[str], mode: str = "w") -> None:
     with open(path, mode, encoding="utf-8") as handle:

@@ -20,6 +20,9 @@ from tests.enforce.school import school_snapshot
 
 from .logs import SQUID_AFTER_ROTATION, SQUID_BEFORE_ROTATION, SQUID_FIRST, epoch
 
+# every test runs with the compiled scanner and with the SQL parsers (conftest.parser)
+pytestmark = pytest.mark.usefixtures("parser")
+
 T = epoch(2025, 3, 4, 10, 15)
 
 # Every width of the elapsed-time field, both logformats, IPv6, CONNECT, odd URLs, and lines
@@ -42,6 +45,7 @@ LINES: list[str] = [
     f"{T}.014     12 10.20.3.4 TCP_MISS/200 ten GET http://example.org/ - HIER_NONE/- -",
     f"{T}.015     12 10.20.3.4 TCP_MISS/200 10 GET /relative - HIER_NONE/- -",
     f"{T}.016       ",
+    f"{T}390     12 10.20.3.4 TCP_MISS/200 10 GET http://example.org/ - HIER/- -",  # too long
     f"{T}",
     "not a squid line at all",
     "",
@@ -65,7 +69,8 @@ def contents(con: Connection) -> dict[str, Any]:
         "rollup": sorted(
             con.execute(
                 "SELECT local_day, local_dow, local_hour, source, service_id, category,"
-                " role_group, segment, school_hours, sum(requests), sum(blocked), sum(bytes)"
+                " person_id, role_group, segment, school_hours, sum(requests), sum(blocked),"
+                " sum(bytes)"
                 " FROM rollup_hourly GROUP BY ALL"
             ).fetchall(),
             key=repr,
@@ -87,9 +92,9 @@ def ingest_whole(tmp_path: Path, name: str, lines: list[str]) -> dict[str, Any]:
 
 def test_whole_file_blocks_appends_and_gzip_store_the_same(tmp_path: Path) -> None:
     whole = ingest_whole(tmp_path, "whole", LINES)
-    assert whole["files"] == (len(LINES), sum(whole["events"].values()), 10, 2)
+    assert whole["files"] == (len(LINES), sum(whole["events"].values()), 11, 2)
     assert whole["rollup"]  # every event is in the rollup
-    assert sum(r[9] for r in whole["rollup"]) == sum(whole["events"].values())
+    assert sum(r[10] for r in whole["rollup"]) == sum(whole["events"].values())
 
     # Small blocks: many transactions, block boundaries inside the malformed lines.
     con = open_store(tmp_path / "blocks.duckdb")
@@ -141,8 +146,9 @@ def test_malformed_lines_keep_their_line_numbers_and_reasons(tmp_path: Path) -> 
     assert reasons[f"{T}.014"] == "bad size"
     assert reasons[f"{T}.015"] == "no host in request URL"
     assert reasons[f"{T}.016"] == "expected 10 fields (Squid native) or 9 ending in rule= " + (
-        "(safesocial), found 2"
+        "(safesocial), found 1"
     )
+    assert reasons[f"{T}390 "] == "bad timestamp"  # not an overflow that stops the ingest
     assert reasons["not a squid li"].endswith("found 6")
     # events carry the line number they came from
     numbers = [n for (n,) in con.execute("SELECT line_no FROM events ORDER BY line_no").fetchall()]

@@ -97,7 +97,7 @@ WITH cut AS (
         END AS k
     FROM cut
 ), shaped AS (
-    SELECT *, CASE WHEN sp = 0 THEN 2 ELSE len(g) - k END AS nf FROM padded
+    SELECT *, CASE WHEN sp = 0 THEN 1 ELSE len(g) - k END AS nf FROM padded
 ), fields AS (
     SELECT n, line, body, g[1] AS ts_text, nf, custom,
         g[3 + k] AS client,
@@ -184,7 +184,8 @@ WITH cut AS (
 )
 SELECT n,
     CASE WHEN reason IS NULL THEN NULL ELSE line END AS line,
-    CASE WHEN ts_num IS NULL THEN NULL
+    -- only in range: a long number would overflow the multiplication and stop the ingest
+    CASE WHEN ts_num IS NULL OR ts_num < 946684800 OR ts_num > 4102444800 THEN NULL
          ELSE epoch_ms(CAST(ts_num * 1000 AS BIGINT)) END AS ts,
     client,
     CASE WHEN user_raw = '-' THEN NULL ELSE user_raw END AS user_raw,

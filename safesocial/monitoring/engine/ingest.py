@@ -1,16 +1,23 @@
 """Incremental ingest of Squid, Unbound and AdGuard Home logs into the school's DuckDB database.
 
 Per file: find its state (identity and offset, see sources.py), read the new complete lines in
-blocks, and per block in one transaction: load the lines into DuckDB, parse them in SQL
-(formats.py), attribute them with joins (policy.py), append events and malformed lines, add the
-block's hourly counts to the rollup, and move the offset. A crash loses at most the block in
-flight, and re-reading it adds nothing twice.
+blocks, and per block in one transaction: parse the lines, give every value a key
+(policy.Attribution: who, host, kind of event, minute), append the events to `event_log` and
+malformed lines to `malformed`, add the block's hourly counts to the rollup, and move the
+offset. A crash loses at most the block in flight, and re-reading it adds nothing twice.
 
-Where the time goes (a Squid log, CPU seconds per million lines on the benchmark machine, see
-docs/benchmarks.md): reading and parsing the block 2.3-3, the INSERT into `events` (24 columns
-written to the database file) about 1.5, the rest (attribution of new distinct values, rollups,
-checks) about 0.25. Reading, checking and writing the next block for DuckDB (about 0.5) runs in
-a helper thread, overlapped with DuckDB's work on the current one.
+Two parsers give the same rows:
+
+- Squid, when the compiled scanner is built (`make native`, native.py) and no DHCP leases are
+  given: the scanner splits and types every ordinary line in C and interns its strings; Python
+  maps the scanner's string ids to keys with NumPy lookups, and DuckDB appends the key columns
+  straight from the arrays. Lines the scanner does not take as ordinary (malformed, non-ASCII,
+  CRLF, `error:` URLs, ...) go through the SQL parser below, so the results are the SQL's.
+- The SQL parsers in formats.py, for every other case: DuckDB reads the block as one column of
+  lines, parses it, and joins the values to their keys.
+
+A helper thread reads (and, with the scanner, parses) the next block while DuckDB stores the
+current one; both release the GIL.
 """
 
 from __future__ import annotations
@@ -19,19 +26,23 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from safesocial.enforce.snapshot import Snapshot
 
 from .formats import PARSERS, FormatError, detect_format
-from .policy import Attribution, Lease, store_policy
-from .sources import OpenLog, SourceError, open_log, read_blocks, same_file
-from .store import Connection
+from .native import load_scanner
+from .policy import MINUTE_NO, Attribution, Lease, insert_rows, normal_address, store_policy
+from .sources import OpenLog, SourceError, open_log, read_blocks, read_blocks_into, same_file
+from .store import FILE_STRIDE, Connection
 
 BLOCK_BYTES = 96 * 1024 * 1024
 RAW_LIMIT = 500  # characters of a malformed line kept
@@ -84,10 +95,23 @@ class IngestSummary:
 
 @dataclass(slots=True)
 class _Block:
-    path: Path  # the block's lines, cleaned, for DuckDB's reader
+    path: Path | None  # the block's lines, cleaned, for DuckDB's reader (SQL parser)
     lines: int
     size: int  # bytes read from the log
     end: int  # the log's offset just after the block
+    scanned: _Scanned | None = None  # the compiled scanner's columns (Squid)
+
+
+@dataclass(slots=True)
+class _Scanned:
+    """One block the compiled scanner read, prepared for storing (in the reading thread)."""
+
+    data: memoryview  # valid until the reading thread's next turn with the same buffer
+    offsets: np.ndarray  # where each line starts in data
+    events: dict[str, np.ndarray]  # the stored lines' columns, keys resolved
+    rollup: list[tuple[Any, ...]]  # rows for rollup_hourly
+    bad_clients: np.ndarray  # lines whose client is not an IP address (malformed)
+    deferred: np.ndarray  # lines left to the SQL parser
 
 
 @dataclass(slots=True)
@@ -110,7 +134,9 @@ class Ingester:
         syslog_year: int | None = None,
         block_bytes: int = BLOCK_BYTES,
         fmt: str | None = None,
+        native: bool = True,
     ) -> None:
+        """`native=False` keeps to the SQL parsers even when the compiled scanner is built."""
         if fmt is not None and fmt not in PARSERS:
             raise IngestError(f"unknown format {fmt!r} (known: {', '.join(PARSERS)})")
         self.con = con
@@ -123,8 +149,19 @@ class Ingester:
         store_policy(con, snapshot)
         self.attribution = Attribution(con, snapshot, leases)
         con.commit()
+        # The scanner attributes no leases (a lease depends on the line's time): with leases,
+        # Squid logs take the SQL path.
+        module = load_scanner() if native and not leases else None
+        self._module: Any = module
+        self._scanner = module.Scanner() if module is not None else None
+        # Reused from block to block (two, taking turns): fresh 100 MB objects cost page faults.
+        self._buffers = [bytearray(block_bytes), bytearray(block_bytes)] if module else []
+        self._columns: list[dict[str, np.ndarray]] = [{}, {}]
+        self._lookups = _Lookups(module) if module is not None else None
+        self._groups = _RollupGroups()
 
     def close(self) -> None:
+        self.attribution.close()
         shutil.rmtree(self._tmpdir, ignore_errors=True)
 
     def __enter__(self) -> Ingester:
@@ -205,7 +242,7 @@ class Ingester:
             status = "new"
         result = FileResult(str(log.path), state.format, status)
         # closing(): on an error, wait for the helper thread before the caller closes the log
-        with closing(self._staged_blocks(log, state.offset)) as blocks:
+        with closing(self._staged_blocks(log, state.offset, state.format)) as blocks:
             for staged in blocks:
                 self._ingest_block(state, log, staged, result)
                 if progress is not None:
@@ -214,22 +251,35 @@ class Ingester:
             result.status = "unchanged"
         return result
 
-    def _staged_blocks(self, log: OpenLog, offset: int) -> Generator[_Block]:
-        """The new lines in blocks, each cleaned and written to a file for DuckDB to read.
+    def _staged_blocks(self, log: OpenLog, offset: int, fmt: str) -> Generator[_Block]:
+        """The new lines in blocks, ready for DuckDB: scanned (Squid, compiled scanner) or
+        cleaned and written to a file for DuckDB's reader.
 
-        A helper thread reads and writes the next block while DuckDB works on this one (DuckDB
-        releases the GIL); two files take turns.
+        A helper thread reads and prepares the next block while DuckDB works on this one
+        (DuckDB and the scanner release the GIL); two files take turns.
         """
-        blocks = read_blocks(log, offset, self.block_bytes)
+        scanner = self._scanner if fmt == "squid" else None
+        blocks: Iterator[tuple[bytes | memoryview, int]]
+        if scanner is not None:
+            blocks = read_blocks_into(log, offset, self._buffers)
+        else:
+            blocks = read_blocks(log, offset, self.block_bytes)
 
         def stage(slot: int) -> _Block | None:
             item = next(blocks, None)
             if item is None:
                 return None
             block, end = item
+            if scanner is not None:
+                assert isinstance(block, memoryview)
+                lines = self._module.count_lines(block)
+                scanned = self._prepare(scanner, block, lines, slot)
+                return _Block(None, lines, len(block), end, scanned)
+            assert isinstance(block, bytes)
+            lines = block.count(b"\n")
             path = self._tmpdir / f"block{slot}.log"
             path.write_bytes(_clean(block))
-            return _Block(path=path, lines=block.count(b"\n"), size=len(block), end=end)
+            return _Block(path=path, lines=lines, size=len(block), end=end)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as pool:
             slot = 0
@@ -243,71 +293,21 @@ class Ingester:
         self, state: _State, log: OpenLog, staged: _Block, result: FileResult
     ) -> None:
         con = self.con
-        line_count = staged.lines
-        # The path is ours (a temporary directory) and the size a number: no injection.
-        lines_sql = (
-            f"read_csv('{staged.path}', columns = {{'line': 'VARCHAR'}},"
-            " delim = '\x01', quote = '', escape = '', header = false,"
-            f" auto_detect = false, strict_mode = false, max_line_size = {staged.size + 2})"
-        )
-        # Line numbers are the row ids of the parsed table (the reader and the parser keep the
-        # file's order), not row_number() OVER (), which would run the parser on one thread.
-        # Parsed outside the transaction: inside it, a new table's row ids do not start at 0.
-        stage_sql = "CREATE OR REPLACE TEMP VIEW stage AS SELECT NULL::BIGINT AS n, line FROM "
-        con.execute(stage_sql + lines_sql)
-        parser = PARSERS[state.format]
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE parsed_rows AS {parser}",
-            {"tz": self.snapshot.calendar.timezone, "year": self.syslog_year}
-            if "$tz" in parser
-            else None,
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW parsed AS"
-            " SELECT * REPLACE (rowid + 1 AS n) FROM parsed_rows"
-        )
+        if staged.path is not None:
+            # Parsed outside the transaction: inside it, a new table's row ids do not start
+            # at 0, and the line numbers are the row ids.
+            self._parse_sql(_csv_source(staged.path, staged.size), state.format)
         con.begin()
         try:
-            self.attribution.extend("parsed")
-            if (
-                self.attribution.invalid_clients
-                and con.execute(
-                    "SELECT 1 FROM parsed_rows WHERE reason IS NULL AND NOT ignored"
-                    " AND client IN (SELECT raw FROM dim_clients WHERE NOT valid) LIMIT 1"
-                ).fetchone()
-            ):
-                # Addresses are checked once per distinct value (Python), not per line; the
-                # line itself is read again for these (the Squid parser keeps only bad ones).
-                con.execute(
-                    "UPDATE parsed_rows SET reason = 'bad client address', line = block.line"  # noqa: S608
-                    " FROM (SELECT row_number() OVER () AS n, line"
-                    f" FROM {lines_sql}) block"
-                    " WHERE block.n = parsed_rows.rowid + 1"
-                    " AND parsed_rows.reason IS NULL AND NOT parsed_rows.ignored"
-                    " AND parsed_rows.client IN (SELECT raw FROM dim_clients WHERE NOT valid)"
+            if staged.scanned is not None:
+                counts = self._store_scanned(state, log, staged.scanned, staged.lines)
+            else:
+                counts = self._store_parsed(state, log)
+            events, malformed, ignored, read = counts
+            if read != staged.lines:
+                raise IngestError(
+                    f"{log.path}: read {read} lines where {staged.lines} were expected"
                 )
-            counts = con.execute(
-                "SELECT count(*) FILTER (WHERE reason IS NULL AND NOT ignored),"
-                " count(*) FILTER (WHERE reason IS NOT NULL),"
-                " count(*) FILTER (WHERE reason IS NULL AND ignored),"
-                " count(*), coalesce(min(n), 1), coalesce(max(n), 0) FROM parsed"
-            ).fetchone()
-            assert counts is not None
-            events, malformed, ignored, read, first, last = (int(c) for c in counts)
-            if read != line_count or (first, last) != (1, read):
-                raise IngestError(f"{log.path}: read {read} lines where {line_count} were expected")
-            if malformed:
-                con.execute(
-                    "INSERT INTO malformed SELECT ?, ?, ? + n, reason, left(line, ?)"
-                    " FROM parsed WHERE reason IS NOT NULL ORDER BY n",
-                    [state.file_id, str(log.path), state.lines, RAW_LIMIT],
-                )
-            if events:
-                con.execute(
-                    _insert_events(leases=self.attribution.has_leases),
-                    [state.file_id, state.lines],
-                )
-                self._add_rollups(state.file_id, state.lines)
             con.execute(
                 "UPDATE files SET path = ?, device = ?, inode = ?, offset_bytes = ?,"
                 " lines = lines + ?, events = events + ?, malformed = malformed + ?,"
@@ -317,7 +317,7 @@ class Ingester:
                     log.device,
                     log.inode,
                     staged.end,
-                    line_count,
+                    staged.lines,
                     events,
                     malformed,
                     ignored,
@@ -330,32 +330,289 @@ class Ingester:
             con.rollback()
             raise
         state.offset = staged.end
-        state.lines += line_count
-        result.lines += line_count
+        state.lines += staged.lines
+        result.lines += staged.lines
         result.events += events
         result.malformed += malformed
         result.ignored += ignored
         result.bytes_read += staged.size
 
-    def _add_rollups(self, file_id: int, after_line: int) -> None:
-        """Add the hourly counts of the events just stored (file_id, line_no > after_line).
+    # --- the SQL parsers --------------------------------------------------------------------
 
-        The rollup may then hold several rows per hour and combination; every reader sums
-        them, and `refresh_rollups` folds them into one per combination.
+    def _parse_sql(self, lines_sql: str, fmt: str) -> None:
+        """Parse `lines_sql` (rows of n, line; n NULL = the row's position) into `parsed`."""
+        con = self.con
+        con.execute(f"CREATE OR REPLACE TEMP VIEW stage AS SELECT n, line FROM {lines_sql}")  # noqa: S608
+        parser = PARSERS[fmt]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE parsed_rows AS {parser}",
+            {"tz": self.snapshot.calendar.timezone, "year": self.syslog_year}
+            if "$tz" in parser
+            else None,
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW parsed AS"
+            " SELECT * REPLACE (coalesce(n, rowid + 1) AS n) FROM parsed_rows"
+        )
+
+    def _store_parsed(
+        self, state: _State, log: OpenLog, *, deferred: bool = False
+    ) -> tuple[int, int, int, int]:
+        """Attribute and store the rows in `parsed`; (events, malformed, ignored, lines).
+
+        `deferred`: these are the lines of a scanned block the scanner left to SQL.
+        """
+        con = self.con
+        attribution = self.attribution
+        attribution.extend("parsed")
+        if (
+            attribution.invalid_clients
+            and con.execute(
+                "SELECT 1 FROM parsed_rows WHERE reason IS NULL AND NOT ignored"
+                " AND client IN (SELECT raw FROM run_bad_clients) LIMIT 1"
+            ).fetchone()
+        ):
+            # Addresses are checked once per distinct value (Python), not per line; the line
+            # itself is read again for these (the Squid parser keeps only bad ones).
+            con.execute(
+                "UPDATE parsed_rows SET reason = 'bad client address', line = block.line"
+                " FROM (SELECT coalesce(n, row_number() OVER ()) AS n, line FROM stage) block"
+                " WHERE block.n = coalesce(parsed_rows.n, parsed_rows.rowid + 1)"
+                " AND parsed_rows.reason IS NULL AND NOT parsed_rows.ignored"
+                " AND parsed_rows.client IN (SELECT raw FROM run_bad_clients)"
+            )
+        counts = con.execute(
+            "SELECT count(*) FILTER (WHERE reason IS NULL AND NOT ignored),"
+            " count(*) FILTER (WHERE reason IS NOT NULL),"
+            " count(*) FILTER (WHERE reason IS NULL AND ignored), count(*) FROM parsed"
+        ).fetchone()
+        assert counts is not None
+        events, malformed, ignored, read = (int(c) for c in counts)
+        if malformed:
+            con.execute(
+                "INSERT INTO malformed SELECT ?, ?, ? + n, reason, left(line, ?)"
+                " FROM parsed WHERE reason IS NOT NULL ORDER BY n",
+                [state.file_id, str(log.path), state.lines, RAW_LIMIT],
+            )
+        if events:
+            con.execute(
+                _insert_events(leases=attribution.has_leases),
+                [state.file_id * FILE_STRIDE + state.lines],
+            )
+            self._add_rollups(state.file_id, state.lines, only_parsed=deferred)
+        return events, malformed, ignored, read
+
+    # --- the compiled scanner ---------------------------------------------------------------
+
+    def _prepare(self, scanner: Any, data: memoryview, lines: int, slot: int) -> _Scanned:
+        """Scan a block and resolve its keys and rollup counts (in the reading thread, so that
+        it overlaps the main thread's storing of the previous block; the scanner, the lookup
+        tables and the rollup groups are only ever used from this thread)."""
+        if len(self._columns[slot].get("ts", ())) < lines:
+            self._columns[slot] = {
+                name: np.empty(lines + lines // 4, dtype) for name, dtype in SCAN_COLUMNS.items()
+            }
+        columns = {name: column[:lines] for name, column in self._columns[slot].items()}
+        if scanner.scan(data, *columns.values()) != lines:
+            raise IngestError("the scanner did not read every line of the block")
+        lookups, attribution = self._lookups, self.attribution
+        assert lookups is not None
+        lookups.update(attribution, {t: scanner.new_strings(t) for t in SCAN_TABLES})
+        accepted = columns["flag"] == 0
+        who = lookups.who_ids(attribution, columns)
+        kind = lookups.kind_ids(attribution, columns)
+        usable = accepted.copy()
+        usable[accepted] = lookups.who[who[accepted]] != 0  # 0: the client is not an address
+        events: dict[str, np.ndarray] = {}
+        rollup: list[tuple[Any, ...]] = []
+        count = int(np.count_nonzero(usable))
+        if count:
+            if count == lines:  # the usual block: every line usable, no copies needed
+
+                def stored(column: np.ndarray) -> np.ndarray:
+                    return column
+
+            else:
+
+                def stored(column: np.ndarray) -> np.ndarray:
+                    return column[usable]
+
+            ts = stored(columns["ts"])
+            minute_no = (ts // 60_000).astype(np.int32)
+            changes = np.flatnonzero(minute_no[1:] != minute_no[:-1]) + 1
+            attribution.add_minutes(np.unique(minute_no[np.r_[0, changes]]).tolist())
+            events = {
+                "position": np.flatnonzero(usable) if count < lines else np.arange(lines),
+                "ts": ts.view("datetime64[ms]"),
+                "minute_no": minute_no,
+                "who_key": lookups.who[stored(who)],
+                "host_key": lookups.host[stored(columns["host"]) + 1],
+                "kind_key": lookups.kind[stored(kind)],
+                "bytes": stored(columns["size"]),
+            }
+            rollup = self._scanned_rollup(events)
+        return _Scanned(
+            data=data,
+            offsets=columns["offset"],
+            events=events,
+            rollup=rollup,
+            bad_clients=np.flatnonzero(accepted & ~usable),
+            deferred=np.flatnonzero(~accepted),
+        )
+
+    def _store_scanned(
+        self, state: _State, log: OpenLog, scanned: _Scanned, lines: int
+    ) -> tuple[int, int, int, int]:
+        """Store a block the scanner read; its deferred lines go through the SQL parser."""
+        con = self.con
+        self.attribution.write_pending(con)  # the dimension rows the block's keys refer to
+        events = len(scanned.events.get("ts", ()))
+        if events:
+            first_event = state.file_id * FILE_STRIDE + state.lines + 1
+            block = dict(scanned.events, event_no=scanned.events["position"] + first_event)
+            con.register("scanned_block", block)
+            try:
+                con.execute(
+                    "INSERT INTO event_log SELECT event_no, ts, minute_no, who_key, host_key,"
+                    " kind_key, bytes FROM scanned_block"
+                )
+            finally:
+                con.unregister("scanned_block")
+            insert_rows(con, "rollup_hourly", _ROLLUP_TABLE_COLUMNS, scanned.rollup)
+            insert_rows(
+                con,
+                "rollup_dirty_days",
+                ("local_day",),
+                [(day,) for day in {row[0] for row in scanned.rollup}],
+            )
+        offsets = scanned.offsets
+        data = scanned.data
+
+        def text(index: int) -> bytes:
+            end = int(offsets[index + 1]) - 1 if index + 1 < lines else len(data) - 1
+            return bytes(data[int(offsets[index]) : end])
+
+        malformed = 0
+        bad_clients = scanned.bad_clients
+        if bad_clients.size:
+            insert_rows(
+                con,
+                "malformed",
+                ("file_id", "path", "line_no", "reason", "raw"),
+                [
+                    (
+                        state.file_id,
+                        str(log.path),
+                        state.lines + 1 + int(i),
+                        "bad client address",
+                        text(int(i))[:RAW_LIMIT].decode("ascii"),
+                    )
+                    for i in bad_clients
+                ],
+            )
+            malformed += int(bad_clients.size)
+        ignored = 0
+        deferred = scanned.deferred
+        if deferred.size:
+            cleaned = [_clean(text(int(i)) + b"\n")[:-1].decode("utf-8") for i in deferred]
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE deferred_lines AS"
+                " SELECT unnest($1) AS n, unnest($2) AS line",
+                [[int(i) + 1 for i in deferred], cleaned],
+            )
+            self._parse_sql("deferred_lines", "squid")
+            more_events, more_malformed, ignored, read = self._store_parsed(
+                state, log, deferred=True
+            )
+            if read != deferred.size:
+                raise IngestError(f"{log.path}: the SQL parser lost deferred lines")
+            events += more_events
+            malformed += more_malformed
+        return events, malformed, ignored, lines
+
+    def _add_rollups(self, file_id: int, after_line: int, *, only_parsed: bool = False) -> None:
+        """Add the hourly counts of the events just stored (file_id, line_no > after_line;
+        `only_parsed`: only the lines in `parsed`, when the scanner stored the others).
+
+        Counted first by key (cheap integer grouping), then by what the keys stand for. The
+        rollup may then hold several rows per hour and combination; every reader sums them,
+        and `refresh_rollups` folds them into one per combination.
         """
         con = self.con
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE rollup_delta AS
-            SELECT {_ROLLUP_KEYS}, count(*) AS requests,
-                sum(CASE WHEN blocked THEN 1 ELSE 0 END) AS blocked, sum(bytes) AS bytes
-            FROM events WHERE file_id = ? AND line_no > ?
-            GROUP BY {_ROLLUP_KEYS}
+            WITH counted AS (
+                SELECT minute_no, who_key, host_key, kind_key,
+                    count(*) AS n, sum(bytes) AS bytes
+                FROM event_log
+                WHERE event_no > $1 AND event_no < $2 {_ONLY_PARSED if only_parsed else ""}
+                GROUP BY ALL
+            )
+            SELECT {_ROLLUP_KEYS}, sum(c.n) AS requests,
+                sum(CASE WHEN k.blocked THEN c.n ELSE 0 END) AS blocked, sum(c.bytes) AS bytes
+            FROM counted c
+            JOIN dim_kinds k ON k.kind_key = c.kind_key
+            JOIN dim_minutes m ON m.minute_no = c.minute_no
+            JOIN dim_who w ON w.who_key = c.who_key
+            JOIN dim_hosts h ON h.host_key = c.host_key
+            GROUP BY ALL
             """,  # noqa: S608
-            [file_id, after_line],
+            [file_id * FILE_STRIDE + after_line, (file_id + 1) * FILE_STRIDE],
         )
         con.execute("INSERT INTO rollup_hourly SELECT * FROM rollup_delta")
         con.execute("INSERT INTO rollup_dirty_days SELECT DISTINCT local_day FROM rollup_delta")
+
+    def _scanned_rollup(self, stored: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
+        """The hourly counts of a scanned block's stored events, counted in NumPy: each line's
+        combination is one code made of its parts' group numbers (_RollupGroups)."""
+        groups, attribution = self._groups, self.attribution
+        who = groups.lookup("who", attribution.who_rollup, stored["who_key"])
+        host = groups.lookup("host", attribution.host_rollup, stored["host_key"])
+        kind = groups.lookup("kind", attribution.kind_rollup, stored["kind_key"])
+        minute = groups.minutes(attribution.minute_rollup, stored["minute_no"])
+        names = {part: groups.names(part) for part in ("who", "host", "kind", "minute")}
+        n_who, n_host, n_kind = len(names["who"]), len(names["host"]), len(names["kind"])
+        codes = ((minute.astype(np.int64) * n_who + who) * n_host + host) * n_kind + kind
+        space = len(names["minute"]) * n_who * n_host * n_kind
+        if space > max(DENSE_LIMIT, 4 * len(codes)):
+            distinct, codes = np.unique(codes, return_inverse=True)
+        blocked_kind = np.array([blocked for _source, blocked in names["kind"]], np.int64)
+        requests = np.bincount(codes)
+        blocked = np.bincount(codes, weights=blocked_kind[kind])
+        sizes = np.bincount(codes, weights=stored["bytes"].astype(np.float64))
+        if space <= max(DENSE_LIMIT, 4 * len(codes)):
+            distinct = np.flatnonzero(requests)
+            requests, blocked, sizes = requests[distinct], blocked[distinct], sizes[distinct]
+        rows = []
+        for code, n, n_blocked, size in zip(
+            distinct.tolist(), requests.tolist(), blocked.tolist(), sizes.tolist(), strict=True
+        ):
+            code, kind_number = divmod(code, n_kind)
+            code, host_number = divmod(code, n_host)
+            minute_number, who_number = divmod(code, n_who)
+            day, dow, hour, school_hours = names["minute"][minute_number]
+            source, _blocked = names["kind"][kind_number]
+            service_id, category = names["host"][host_number]
+            person_id, role_group, segment = names["who"][who_number]
+            rows.append(
+                (
+                    day,
+                    dow,
+                    hour,
+                    source,
+                    service_id,
+                    category,
+                    person_id,
+                    role_group,
+                    segment,
+                    school_hours,
+                    n,
+                    int(n_blocked),
+                    int(size),
+                )
+            )
+        return rows
 
     def refresh_rollups(self) -> None:
         """Fold the hourly rollup rows added since the last call into one per combination."""
@@ -367,10 +624,10 @@ class Ingester:
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE rollup_days AS
-            SELECT {_ROLLUP_KEYS}, sum(requests) AS requests, sum(blocked) AS blocked,
+            SELECT {_ROLLUP_COLUMNS}, sum(requests) AS requests, sum(blocked) AS blocked,
                 sum(bytes) AS bytes
             FROM rollup_hourly WHERE local_day IN (SELECT local_day FROM days)
-            GROUP BY {_ROLLUP_KEYS}
+            GROUP BY {_ROLLUP_COLUMNS}
             """  # noqa: S608
         )
         con.execute("DELETE FROM rollup_hourly WHERE local_day IN (SELECT local_day FROM days)")
@@ -459,51 +716,219 @@ def _clean(block: bytes) -> bytes:
     return block
 
 
+_ROLLUP_COLUMNS = (
+    "local_day, local_dow, local_hour, source, service_id, category, person_id, role_group,"
+    " segment, school_hours"
+)
+_ROLLUP_TABLE_COLUMNS = (*_ROLLUP_COLUMNS.replace(",", " ").split(), "requests", "blocked", "bytes")
+# the lines of `parsed` that were stored (the rest of the block was stored by the scanner)
+_ONLY_PARSED = "AND event_no IN (SELECT $1 + n FROM parsed WHERE reason IS NULL AND NOT ignored)"
 _ROLLUP_KEYS = (
-    "local_day, local_dow, local_hour, source, service_id, category, role_group, segment,"
-    " school_hours"
+    "m.local_day, m.local_dow, m.local_hour, k.source, h.service_id, h.category, w.person_id,"
+    " w.role_group, w.segment, m.school_hours"
 )
 
 
-def _insert_events(*, leases: bool) -> str:
-    """The INSERT of a block's usable lines into `events`, attributed ($1 file, $2 lines before).
+# The scanner's columns: name -> NumPy type (native.py documents them).
+SCAN_COLUMNS = {
+    "ts": np.int64,
+    "client": np.int32,
+    "user": np.int32,
+    "method": np.int32,
+    "result": np.int32,
+    "status": np.int32,
+    "size": np.int64,
+    "host": np.int32,
+    "port": np.int32,
+    "rule": np.int32,
+    "flag": np.int8,
+    "offset": np.int64,
+}
+SCAN_TABLES = ("client", "user", "method", "result", "host", "rule")
 
-    Who: the login first, then the address (the snapshot's people and devices), then a DHCP
-    lease (only joined when there are leases; it is a range join).
+
+class _Lookups:
+    """The scanner's ids -> the store's keys, grown as the scanner meets new values.
+
+    Hosts map through a lookup array (shifted by one, so that the scanner's -1, no host, reads
+    key 0, the row of NULLs in dim_hosts). Who (client and login) and kind (method, result,
+    status, rule, port) are combinations of the scanner's ids: the scanner module's `Tuples`
+    gives each line the id of its combination, and only new combinations reach Python.
     """
-    lease_join = (
-        """
-    LEFT JOIN (
-        SELECT n, device, person_id, role_group FROM (
-            SELECT p2.n, l2.device, l2.person_id, l2.role_group,
-                row_number() OVER (PARTITION BY p2.n ORDER BY l2.start_utc DESC) AS rn
-            FROM parsed p2
-            JOIN dim_clients c2 ON c2.raw = p2.client
-            JOIN leases l2 ON l2.address = c2.address
-                AND p2.ts >= l2.start_utc AND p2.ts < l2.end_utc
-            WHERE p2.reason IS NULL AND NOT p2.ignored
-        ) WHERE rn = 1
-    ) l ON l.n = p.n"""
-        if leases
-        else ""
+
+    def __init__(self, module: Any) -> None:
+        self.clients: list[str] = []
+        self.bad_client: list[bool] = []  # not an IP address: the line is malformed
+        self.users: list[str | None] = [None]  # shifted by one
+        self.host = np.zeros(1, np.int32)
+        self.methods: list[str] = []
+        self.results: list[str] = []
+        self.rules: list[str | None] = [None]  # shifted by one
+        self.who_tuples = module.Tuples(2)  # (client, user)
+        self.who = np.zeros(0, np.int32)  # combination id -> who key (0: a bad client)
+        self.kind_tuples = module.Tuples(5)  # (method, result, status, rule, port)
+        self.kind = np.zeros(0, np.int32)
+
+    def update(self, attribution: Attribution, new: dict[str, list[str]]) -> None:
+        if new["client"]:
+            self.clients += new["client"]
+            self.bad_client += [normal_address(raw) is None for raw in new["client"]]
+        if new["host"]:
+            keys = attribution.host_keys(new["host"])
+            self.host = np.concatenate([self.host, np.array(keys, np.int32)])
+        self.users += new["user"]
+        self.methods += new["method"]
+        self.results += new["result"]
+        self.rules += new["rule"]
+
+    def who_ids(self, attribution: Attribution, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Each line's who combination (-1 for deferred lines); `who[id]` is its key."""
+        ids = np.empty(len(columns["flag"]), np.int32)
+        self.who_tuples.intern(ids, columns["flag"], columns["client"], columns["user"])
+        new = self.who_tuples.new_tuples()
+        if new:
+            good = [(c, u) for c, u in new if not self.bad_client[c]]
+            keys = iter(
+                attribution.who_keys([(self.clients[c], self.users[u + 1], -1) for c, u in good])
+            )
+            found = [0 if self.bad_client[c] else next(keys) for c, _u in new]
+            self.who = np.concatenate([self.who, np.array(found, np.int32)])
+        return ids
+
+    def kind_ids(self, attribution: Attribution, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Each line's kind combination (-1 for deferred lines); `kind[id]` is its key."""
+        ids = np.empty(len(columns["flag"]), np.int32)
+        parts = ("method", "result", "status", "rule", "port")
+        self.kind_tuples.intern(ids, columns["flag"], *(columns[p] for p in parts))
+        new = self.kind_tuples.new_tuples()
+        if new:
+            values = [
+                (
+                    "squid",
+                    self.methods[method],
+                    self.results[result],
+                    status,
+                    "DENIED" in self.results[result],
+                    self.rules[rule + 1],
+                    None if port < 0 else port,
+                )
+                for method, result, status, rule, port in new
+            ]
+            keys = attribution.kind_keys(values)
+            self.kind = np.concatenate([self.kind, np.array(keys, np.int32)])
+        return ids
+
+
+# Up to this many possible codes (or four per line), a lookup table beats sorting the codes.
+DENSE_LIMIT = 1 << 16
+
+
+def _map_codes(
+    codes: np.ndarray,
+    usable: np.ndarray,
+    space: int,
+    keys_for: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Each line's key, from its code: `keys_for` answers for the block's distinct codes
+    (of usable lines; other lines get some key, and are not stored)."""
+    if space <= max(DENSE_LIMIT, 4 * len(codes)):
+        present = np.zeros(space, bool)
+        present[codes[usable]] = True
+        distinct = np.flatnonzero(present)
+        table = np.zeros(space, np.int32)
+        table[distinct] = keys_for(distinct)
+        return table[codes]
+    distinct = np.unique(codes[usable])
+    index = np.searchsorted(distinct, codes)
+    np.minimum(index, len(distinct) - 1, out=index)
+    return keys_for(distinct)[index]
+
+
+class _RollupGroups:
+    """Key -> small group number for each part of the rollup's combination, as lookup arrays.
+
+    The groups: who -> (person, role group, segment), host -> (service, category),
+    kind -> (source, blocked), minute -> (local day, weekday, hour, school hours).
+    """
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, dict[tuple[Any, ...], int]] = {
+            part: {} for part in ("who", "host", "kind", "minute")
+        }
+        self.by_key: dict[str, np.ndarray] = {
+            part: np.zeros(0, np.int32) for part in ("who", "host", "kind")
+        }
+        self.known: dict[str, np.ndarray] = {
+            part: np.zeros(0, bool) for part in ("who", "host", "kind")
+        }
+
+    def lookup(
+        self, part: str, attributes: dict[int, tuple[Any, ...]], keys: np.ndarray
+    ) -> np.ndarray:
+        """Each key's group number (keys index the table; key 0 is none, e.g. no host)."""
+        table, known = self.by_key[part], self.known[part]
+        top = int(keys.max()) if keys.size else 0
+        if top >= len(table):
+            table = np.concatenate([table, np.zeros(top + 1 - len(table), np.int32)])
+            known = np.concatenate([known, np.zeros(top + 1 - len(known), bool)])
+            self.by_key[part], self.known[part] = table, known
+        numbers = self.numbers[part]
+        empty = (None,) * (3 if part == "who" else 2)
+        for key in np.unique(keys[~known[keys]]).tolist():
+            table[key] = numbers.setdefault(attributes.get(key, empty), len(numbers))
+            known[key] = True
+        return table[keys]
+
+    def minutes(self, attributes: dict[int, tuple[Any, ...]], minute_no: np.ndarray) -> np.ndarray:
+        numbers = self.numbers["minute"]
+        first = int(minute_no.min())
+
+        def groups(distinct: np.ndarray) -> np.ndarray:
+            return np.array(
+                [
+                    numbers.setdefault(attributes[m + first], len(numbers))
+                    for m in distinct.tolist()
+                ],
+                np.int32,
+            )
+
+        offsets = minute_no.astype(np.int64) - first
+        space = int(offsets.max()) + 1
+        return _map_codes(offsets, np.ones(len(offsets), bool), space, groups)
+
+    def names(self, part: str) -> list[tuple[Any, ...]]:
+        return list(self.numbers[part])
+
+
+def _csv_source(path: Path, size: int) -> str:
+    """DuckDB's reader over a staged block: one VARCHAR per line, nothing interpreted."""
+    # The path is ours (a temporary directory) and the size a number: no injection.
+    return (
+        f"(SELECT NULL::BIGINT AS n, line FROM read_csv('{path}', columns = {{'line': 'VARCHAR'}},"  # noqa: S608
+        " delim = '\x01', quote = '', escape = '', header = false,"
+        f" auto_detect = false, strict_mode = false, max_line_size = {size + 2}))"
     )
-    lease = (lambda column: f"l.{column}") if leases else (lambda column: "NULL")
+
+
+def _insert_events(*, leases: bool) -> str:
+    """The INSERT of the usable rows of `parsed` into `event_log` ($1: the event number before
+    the block's first line):
+    each value joined to its key (the run_* tables Attribution.extend filled)."""
+    lease = "coalesce(l.lease_id, -1)" if leases else "-1"
+    lease_join = "LEFT JOIN parsed_leases l ON l.n = p.n" if leases else ""
     return f"""
-INSERT INTO events
-SELECT p.ts, p.source, $1 AS file_id, $2 + p.n AS line_no,
-    coalesce(c.address, p.client) AS client, u.user_name, p.method, p.host, p.port, p.status,
-    p.bytes, p.result_code, p.blocked, url_decode(p.rule_raw) AS rule_id,
-    coalesce(u.person_id, c.person_id, {lease("person_id")}) AS person_id,
-    CASE WHEN u.person_id IS NOT NULL THEN u.role_group
-         WHEN c.person_id IS NOT NULL THEN c.role_group
-         ELSE {lease("role_group")} END AS role_group,
-    coalesce(c.device, {lease("device")}) AS device,
-    c.segment, h.service_id, h.category,
-    m.school_hours, m.local_day, m.local_dow, m.local_hour
+INSERT INTO event_log
+SELECT $1 + p.n, p.ts, {MINUTE_NO.format(ts="p.ts")}, w.who_key, coalesce(h.host_key, 0),
+    k.kind_key,
+    p.bytes
 FROM parsed p
-LEFT JOIN dim_users u ON u.raw = p.user_raw
-LEFT JOIN dim_clients c ON c.raw = p.client
-LEFT JOIN dim_hosts h ON h.host = p.host
-LEFT JOIN dim_minutes m ON m.minute = date_trunc('minute', p.ts){lease_join}
+{lease_join}
+JOIN run_who w ON w.client_raw IS NOT DISTINCT FROM p.client
+    AND w.user_raw IS NOT DISTINCT FROM p.user_raw AND w.lease_id = {lease}
+LEFT JOIN run_hosts h ON h.host = p.host
+JOIN run_kinds k ON k.source = p.source AND k.method IS NOT DISTINCT FROM p.method
+    AND k.result_code IS NOT DISTINCT FROM p.result_code
+    AND k.status IS NOT DISTINCT FROM p.status AND k.blocked = p.blocked
+    AND k.rule_raw IS NOT DISTINCT FROM p.rule_raw AND k.port IS NOT DISTINCT FROM p.port
 WHERE p.reason IS NULL AND NOT p.ignored
 """  # noqa: S608

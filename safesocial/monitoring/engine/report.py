@@ -101,11 +101,12 @@ QUERIES: dict[str, str] = {
         FROM r GROUP BY local_dow, local_hour
     """,
     "blocked_by_person": f"""
-        WITH e AS ({_WINDOW}),
+        WITH r AS ({_ROLLUP}),
         daily AS (
-            SELECT person_id, local_day, COUNT(*) AS attempts
-            FROM e WHERE blocked AND person_id IS NOT NULL
+            SELECT person_id, local_day, SUM(blocked) AS attempts
+            FROM r WHERE person_id IS NOT NULL
             GROUP BY person_id, local_day
+            HAVING SUM(blocked) > 0
         )
         SELECT d.person_id, p.username, p.role_group, SUM(d.attempts) AS blocked,
             MAX(d.attempts) AS most_in_a_day,
@@ -115,64 +116,78 @@ QUERIES: dict[str, str] = {
         ORDER BY blocked DESC, d.person_id, p.username NULLS LAST, p.role_group NULLS LAST
     """,
     "segments_without_logs": f"""
-        WITH e AS ({_WINDOW})
+        WITH r AS ({_ROLLUP})
         SELECT s.name, s.kind FROM policy_segments s
-        WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.segment = s.name)
+        WHERE NOT EXISTS (SELECT 1 FROM r WHERE r.segment = s.name)
         ORDER BY s.name NULLS LAST, s.kind NULLS LAST
     """,
     "unattributed": f"""
-        WITH e AS ({_WINDOW})
+        WITH r AS ({_ROLLUP})
         SELECT
-            SUM(CASE WHEN segment IS NULL THEN 1 ELSE 0 END) AS outside_segments,
-            SUM(CASE WHEN person_id IS NULL THEN 1 ELSE 0 END) AS unknown_person
-        FROM e
+            SUM(CASE WHEN segment IS NULL THEN requests ELSE 0 END) AS outside_segments,
+            SUM(CASE WHEN person_id IS NULL THEN requests ELSE 0 END) AS unknown_person
+        FROM r
     """,
     # Social media allowed in school hours where the first rule that applies (as enforcement
-    # evaluates them) is not an allow rule, or the person was under a sanction.
+    # evaluates them) is not an allow rule, or the person was under a sanction. Rules depend
+    # only on who, where and what, so they are judged once per combination of the rollup;
+    # sanctions depend on the time, so their part reads the events of sanctioned people.
     "enforcement_gaps": f"""
-        WITH e AS ({_WINDOW}),
+        WITH r AS ({_ROLLUP}),
         allowed AS (
-            SELECT * FROM e
-            WHERE category = $social AND school_hours AND NOT blocked
+            SELECT person_id, role_group, segment, service_id, category, source,
+                SUM(requests - blocked) AS requests
+            FROM r WHERE category = $social AND school_hours
+            GROUP BY person_id, role_group, segment, service_id, category, source
+            HAVING SUM(requests - blocked) > 0
         ),
-        numbered AS (
-            -- Numbered within each file, so Spark need not pull every event into one
-            -- partition to number them.
-            SELECT a.*,
-                ROW_NUMBER() OVER (PARTITION BY a.file_id ORDER BY a.line_no) AS event_key
-            FROM allowed a
-        ),
-        matches AS (
-            SELECT n.file_id, n.event_key, g.ord, g.action
-            FROM numbered n JOIN policy_grants g
-              ON (g.person_id IS NULL OR g.person_id = n.person_id)
-             AND (g.segment IS NULL OR g.segment = n.segment)
+        verdict AS (
+            SELECT a.person_id, a.role_group, a.segment, a.service_id, a.category, a.source,
+                a.requests, MIN(g.ord) AS first_ord,
+                MIN(CASE WHEN g.action = 'allow' THEN g.ord END) AS first_allow
+            FROM allowed a LEFT JOIN policy_grants g
+              ON (g.person_id IS NULL OR g.person_id = a.person_id)
+             AND (g.segment IS NULL OR g.segment = a.segment)
              AND ((g.service_id IS NULL AND g.category IS NULL)
-                  OR g.service_id = n.service_id OR g.category = n.category)
-             AND (g.when_ = 'always' OR (g.when_ = 'school_hours' AND n.school_hours)
-                  OR (g.when_ = 'outside_school_hours' AND NOT n.school_hours))
+                  OR g.service_id = a.service_id OR g.category = a.category)
+             AND g.when_ IN ('always', 'school_hours')
+            GROUP BY a.person_id, a.role_group, a.segment, a.service_id, a.category, a.source,
+                a.requests
         ),
-        first_rule AS (
-            SELECT file_id, event_key,
-                MIN(ord) AS first_ord,
-                MIN(CASE WHEN action = 'allow' THEN ord END) AS first_allow
-            FROM matches GROUP BY file_id, event_key
+        sanctioned AS (
+            SELECT e.person_id, e.role_group, e.segment, e.service_id, e.category, e.source,
+                COUNT(*) AS requests
+            FROM events e
+            WHERE e.local_day >= $day_from AND e.local_day <= $day_to
+              AND e.category = $social AND e.school_hours AND NOT e.blocked
+              AND e.person_id IN (SELECT person_id FROM policy_sanctions)
+              AND EXISTS (SELECT 1 FROM policy_sanctions s WHERE s.person_id = e.person_id
+                          AND e.ts >= s.start_utc AND (s.end_utc IS NULL OR e.ts < s.end_utc))
+            GROUP BY e.person_id, e.role_group, e.segment, e.service_id, e.category, e.source
         ),
         gaps AS (
-            SELECT n.* FROM numbered n LEFT JOIN first_rule f
-              ON f.file_id = n.file_id AND f.event_key = n.event_key
-            WHERE (f.first_allow IS NULL OR f.first_allow <> f.first_ord)
-               OR EXISTS (SELECT 1 FROM policy_sanctions s WHERE s.person_id = n.person_id
-                          AND n.ts >= s.start_utc AND (s.end_utc IS NULL OR n.ts < s.end_utc))
+            SELECT person_id, role_group, segment, service_id, source, requests FROM verdict
+            WHERE first_allow IS NULL OR first_allow <> first_ord
+            UNION ALL
+            SELECT s.person_id, s.role_group, s.segment, s.service_id, s.source, s.requests
+            FROM sanctioned s JOIN verdict v
+              ON v.person_id = s.person_id
+             AND v.role_group IS NOT DISTINCT FROM s.role_group
+             AND v.segment IS NOT DISTINCT FROM s.segment
+             AND v.service_id IS NOT DISTINCT FROM s.service_id
+             AND v.category IS NOT DISTINCT FROM s.category
+             AND v.source = s.source
+            WHERE v.first_allow = v.first_ord
         )
-        SELECT person_id, role_group, segment, service_id, source, COUNT(*) AS requests
+        SELECT person_id, role_group, segment, service_id, source, SUM(requests) AS requests
         FROM gaps
         GROUP BY person_id, role_group, segment, service_id, source
         ORDER BY requests DESC, person_id NULLS LAST, role_group NULLS LAST,
             segment NULLS LAST, service_id NULLS LAST, source
     """,
     "sanctioned_traffic": f"""
-        WITH e AS ({_WINDOW})
+        WITH e AS ({_WINDOW}
+                   AND person_id IN (SELECT person_id FROM policy_sanctions))
         SELECT s.sanction_id, s.person_id, p.username, COUNT(*) AS requests,
             SUM(CASE WHEN e.blocked THEN 1 ELSE 0 END) AS blocked,
             SUM(CASE WHEN e.blocked THEN 0 ELSE 1 END) AS allowed
@@ -183,12 +198,12 @@ QUERIES: dict[str, str] = {
         ORDER BY s.sanction_id NULLS LAST, s.person_id NULLS LAST, p.username NULLS LAST
     """,
     "alert_repeated_social": f"""
-        WITH e AS ({_WINDOW})
-        SELECT person_id, local_day, COUNT(*) AS attempts
-        FROM e
-        WHERE blocked AND category = $social AND role_group = $learners
+        WITH r AS ({_ROLLUP})
+        SELECT person_id, local_day, SUM(blocked) AS attempts
+        FROM r
+        WHERE category = $social AND role_group = $learners
         GROUP BY person_id, local_day
-        HAVING COUNT(*) >= $threshold
+        HAVING SUM(blocked) >= $threshold
         ORDER BY local_day NULLS LAST, person_id NULLS LAST
     """,
     "alert_avoidance": f"""
@@ -208,7 +223,7 @@ QUERIES: dict[str, str] = {
     "malformed_reasons": """
         SELECT reason, COUNT(*) AS n FROM malformed GROUP BY reason ORDER BY n DESC, reason
     """,
-    "span": "SELECT MIN(local_day), MAX(local_day) FROM events",
+    "span": "SELECT MIN(local_day), MAX(local_day) FROM rollup_hourly",
 }
 
 

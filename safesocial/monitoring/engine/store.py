@@ -12,7 +12,11 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+
+# Events are numbered file_id * FILE_STRIDE + line number: one column instead of two (each
+# stored column costs about the same to write), and a file may have 2**40 lines.
+FILE_STRIDE = 1 << 40
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -38,31 +42,59 @@ _DDL = (
         ignored BIGINT NOT NULL,
         updated_at TIMESTAMP NOT NULL
     )""",
-    """CREATE TABLE IF NOT EXISTS events (
+    # One row per event, kept narrow: every text value is a key into a dimension table below.
+    # Writing a column costs about the same whatever it holds, so the wide, readable form is
+    # the `events` view (_EVENTS_VIEW), which resolves the keys when it is read.
+    """CREATE TABLE IF NOT EXISTS event_log (
+        event_no BIGINT NOT NULL,  -- file_id * FILE_STRIDE + line number in the file
         ts TIMESTAMP NOT NULL,
-        source VARCHAR NOT NULL,
-        file_id INTEGER NOT NULL,
-        line_no BIGINT NOT NULL,
+        minute_no INTEGER NOT NULL,  -- whole minutes since 1970 (UTC): the key to dim_minutes
+        who_key INTEGER NOT NULL,
+        host_key INTEGER NOT NULL,  -- 0: no host (dim_hosts has a row 0 of NULLs)
+        kind_key INTEGER NOT NULL,
+        bytes BIGINT
+    )""",
+    # Who sent a request: the client address and login as logged, and who the snapshot of the
+    # ingest that first met them (with the DHCP lease in force, when leases are given) said
+    # that was. A later snapshot that says otherwise adds a row with a new key, so the events
+    # already stored keep the attribution they were stored with.
+    """CREATE TABLE IF NOT EXISTS dim_who (
+        who_key INTEGER PRIMARY KEY,
+        client_raw VARCHAR,
+        user_raw VARCHAR,
         client VARCHAR,
         user_name VARCHAR,
-        method VARCHAR,
-        host VARCHAR,
-        port INTEGER,
-        status INTEGER,
-        bytes BIGINT,
-        result_code VARCHAR,
-        blocked BOOLEAN NOT NULL,
-        rule_id VARCHAR,
         person_id VARCHAR,
         role_group VARCHAR,
         device VARCHAR,
-        segment VARCHAR,
+        segment VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS dim_hosts (
+        host_key INTEGER PRIMARY KEY,
+        host VARCHAR,
         service_id VARCHAR,
-        category VARCHAR,
+        category VARCHAR
+    )""",
+    # What happened: the log's own words, which no snapshot changes (so one row per value).
+    """CREATE TABLE IF NOT EXISTS dim_kinds (
+        kind_key INTEGER PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        method VARCHAR,
+        result_code VARCHAR,
+        status INTEGER,
+        blocked BOOLEAN NOT NULL,
+        rule_raw VARCHAR,
+        port INTEGER,
+        rule_id VARCHAR
+    )""",
+    # Local time and school hours of each UTC minute that has events.
+    """CREATE TABLE IF NOT EXISTS dim_minutes (
+        minute_no INTEGER PRIMARY KEY,
+        minute TIMESTAMP NOT NULL,
         school_hours BOOLEAN,
-        local_day DATE,
-        local_dow SMALLINT,
-        local_hour SMALLINT
+        local_day DATE NOT NULL,
+        local_dow SMALLINT NOT NULL,
+        local_hour SMALLINT NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS malformed (
         file_id INTEGER NOT NULL,
@@ -79,6 +111,7 @@ _DDL = (
         source VARCHAR NOT NULL,
         service_id VARCHAR,
         category VARCHAR,
+        person_id VARCHAR,
         role_group VARCHAR,
         segment VARCHAR,
         school_hours BOOLEAN,
@@ -101,6 +134,21 @@ _DDL = (
         sanction_id VARCHAR, person_id VARCHAR, start_utc TIMESTAMP, end_utc TIMESTAMP)""",
 )
 
+# Every event with its attribution, as the report reads it (keys resolved on reading).
+_EVENTS_VIEW = """
+CREATE OR REPLACE VIEW events AS
+SELECT e.ts, k.source, CAST(e.event_no // {stride} AS INTEGER) AS file_id,
+    e.event_no % {stride} AS line_no, w.client, w.user_name, k.method, h.host, k.port,
+    k.status, e.bytes, k.result_code, k.blocked, k.rule_id, w.person_id, w.role_group,
+    w.device, w.segment, h.service_id, h.category,
+    m.school_hours, m.local_day, m.local_dow, m.local_hour
+FROM event_log e
+JOIN dim_kinds k ON k.kind_key = e.kind_key
+JOIN dim_minutes m ON m.minute_no = e.minute_no
+JOIN dim_who w ON w.who_key = e.who_key
+JOIN dim_hosts h ON h.host_key = e.host_key
+"""
+
 
 def open_store(path: str | os.PathLike[str]) -> Connection:
     """Open (creating if needed) a school's monitoring database."""
@@ -117,14 +165,21 @@ def open_store(path: str | os.PathLike[str]) -> Connection:
 def prepare(con: Connection) -> None:
     """Session settings and schema; safe to call on every open."""
     con.execute("SET TimeZone = 'UTC'")
-    # Line numbers come from row_number() over the file's order.
-    con.execute("SET preserve_insertion_order = true")
+    con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and row[0] != SCHEMA_VERSION:
+        raise StoreError(
+            f"monitoring database has schema version {row[0]}, this code expects "
+            f"{SCHEMA_VERSION}: move it aside and ingest the logs again into a new one"
+        )
     for statement in _DDL:
         con.execute(statement)
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    # Inner joins only in the view: DuckDB neither drops a LEFT JOIN nobody reads nor moves
+    # a selective join below one, so "no host" is a row of its own.
+    con.execute(
+        "INSERT INTO dim_hosts SELECT 0, NULL, NULL, NULL"
+        " WHERE NOT EXISTS (SELECT 1 FROM dim_hosts WHERE host_key = 0)"
+    )
+    con.execute(_EVENTS_VIEW.format(stride=FILE_STRIDE))
     if row is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-    elif row[0] != SCHEMA_VERSION:
-        raise StoreError(
-            f"monitoring database has schema version {row[0]}, this code expects {SCHEMA_VERSION}"
-        )

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 
 from safesocial.monitoring.engine import Connection, StoreError, open_store
+from safesocial.monitoring.engine.store import FILE_STRIDE
 from safesocial.people.management.commands._common import UsageError
 
 
@@ -34,9 +35,12 @@ def new_days(con: Connection, before: dict[int, int]) -> tuple[date, date] | Non
     for file_id, lines in lines_read(con).items():
         if lines <= before.get(file_id, 0):
             continue
+        # event numbers are file_id * FILE_STRIDE + line: a range the store can skip to
         row = con.execute(
-            "SELECT MIN(local_day), MAX(local_day) FROM events WHERE file_id = ? AND line_no > ?",
-            [file_id, before.get(file_id, 0)],
+            "SELECT MIN(m.local_day), MAX(m.local_day) FROM event_log e"
+            " JOIN dim_minutes m ON m.minute_no = e.minute_no"
+            " WHERE e.event_no > ? AND e.event_no < ?",
+            [file_id * FILE_STRIDE + before.get(file_id, 0), (file_id + 1) * FILE_STRIDE],
         ).fetchone()
         if row is None or row[0] is None:
             continue
