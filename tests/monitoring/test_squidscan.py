@@ -850,3 +850,55 @@ def test_pure_python_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         monkeypatch.delenv("SAFESOCIAL_PURE_PYTHON")
         native.load_scanner.cache_clear()
+
+
+# --- Tuples and count_lines: the ingest's per-line combinations --------------------------------
+
+
+def test_tuples_give_each_combination_one_id_in_order_of_first_sight(module: Any) -> None:
+    tuples = module.Tuples(2)
+    first = np.array([5, 7, 5, 5, 9], np.int32)
+    second = np.array([1, -1, 1, 2, -1], np.int32)
+    flag = np.array([0, 0, 0, 1, 0], np.int8)  # the fourth line was deferred
+    ids = np.empty(5, np.int32)
+    tuples.intern(ids, flag, first, second)
+    assert ids.tolist() == [0, 1, 0, -1, 2]
+    assert tuples.new_tuples() == [(5, 1), (7, -1), (9, -1)]
+    assert tuples.new_tuples() == []  # handed out once
+    tuples.intern(ids[:2], flag[:2], np.array([9, 4], np.int32), np.array([-1, 4], np.int32))
+    assert ids[:2].tolist() == [2, 3]  # known ids stay; new ones follow on
+    assert tuples.new_tuples() == [(4, 4)]
+
+
+def test_tuples_grow_past_many_combinations(module: Any) -> None:
+    rng = np.random.default_rng(3)
+    columns = [rng.integers(-1, 500, 200_000, dtype=np.int32) for _ in range(3)]
+    ids = np.empty(200_000, np.int32)
+    tuples = module.Tuples(3)
+    tuples.intern(ids, np.zeros(200_000, np.int8), *columns)
+    found = tuples.new_tuples()
+    assert len(found) == len({tuple(row) for row in zip(*(c.tolist() for c in columns))})
+    for line in (0, 1, 99_999, 199_999):
+        assert found[ids[line]] == tuple(int(c[line]) for c in columns)
+
+
+def test_tuples_refuse_wrong_arguments(module: Any) -> None:
+    tuples = module.Tuples(2)
+    ids = np.empty(3, np.int32)
+    good = np.zeros(3, np.int32)
+    with pytest.raises(TypeError):
+        tuples.intern(ids, np.zeros(3, np.int8), good)  # one column short
+    with pytest.raises(ValueError):
+        tuples.intern(ids, np.zeros(3, np.int8), good, np.zeros(3, np.int64))
+    with pytest.raises(ValueError):
+        tuples.intern(ids, np.zeros(3, np.int8), good, np.zeros(2, np.int32))  # too short
+    with pytest.raises(ValueError):
+        module.Tuples(0)
+
+
+def test_count_lines(module: Any) -> None:
+    assert module.count_lines(b"") == 0
+    assert module.count_lines(b"a\nbb\n\nc") == 3
+    data = bytearray(b"x" * 1_000_001)
+    data[::1000] = b"\n" * len(data[::1000])
+    assert module.count_lines(memoryview(data)) == bytes(data).count(b"\n")

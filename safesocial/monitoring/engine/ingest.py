@@ -564,33 +564,27 @@ class Ingester:
         con.execute("INSERT INTO rollup_dirty_days SELECT DISTINCT local_day FROM rollup_delta")
 
     def _scanned_rollup(self, stored: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
-        """The hourly counts of a scanned block's stored events, counted in NumPy: each line's
-        combination is one code made of its parts' group numbers (_RollupGroups)."""
+        """The hourly counts of a scanned block's stored events: each line's combination of
+        group numbers (_RollupGroups) gets an id, and NumPy counts by id."""
         groups, attribution = self._groups, self.attribution
         who = groups.lookup("who", attribution.who_rollup, stored["who_key"])
         host = groups.lookup("host", attribution.host_rollup, stored["host_key"])
         kind = groups.lookup("kind", attribution.kind_rollup, stored["kind_key"])
         minute = groups.minutes(attribution.minute_rollup, stored["minute_no"])
         names = {part: groups.names(part) for part in ("who", "host", "kind", "minute")}
-        n_who, n_host, n_kind = len(names["who"]), len(names["host"]), len(names["kind"])
-        codes = ((minute.astype(np.int64) * n_who + who) * n_host + host) * n_kind + kind
-        space = len(names["minute"]) * n_who * n_host * n_kind
-        if space > max(DENSE_LIMIT, 4 * len(codes)):
-            distinct, codes = np.unique(codes, return_inverse=True)
-        blocked_kind = np.array([blocked for _source, blocked in names["kind"]], np.int64)
-        requests = np.bincount(codes)
-        blocked = np.bincount(codes, weights=blocked_kind[kind])
-        sizes = np.bincount(codes, weights=stored["bytes"].astype(np.float64))
-        if space <= max(DENSE_LIMIT, 4 * len(codes)):
-            distinct = np.flatnonzero(requests)
-            requests, blocked, sizes = requests[distinct], blocked[distinct], sizes[distinct]
+        # each line's combination of groups, numbered by the scanner module's Tuples
+        combinations = self._module.Tuples(4)
+        ids = np.empty(len(who), np.int32)
+        combinations.intern(ids, np.zeros(len(who), np.int8), minute, who, host, kind)
+        found = combinations.new_tuples()
+        blocked_kind = np.array([blocked for _source, blocked in names["kind"]], np.float64)
+        requests = np.bincount(ids, minlength=len(found))
+        blocked = np.bincount(ids, weights=blocked_kind[kind], minlength=len(found))
+        sizes = np.bincount(ids, weights=stored["bytes"].astype(np.float64), minlength=len(found))
         rows = []
-        for code, n, n_blocked, size in zip(
-            distinct.tolist(), requests.tolist(), blocked.tolist(), sizes.tolist(), strict=True
+        for (minute_number, who_number, host_number, kind_number), n, n_blocked, size in zip(
+            found, requests.tolist(), blocked.tolist(), sizes.tolist(), strict=True
         ):
-            code, kind_number = divmod(code, n_kind)
-            code, host_number = divmod(code, n_host)
-            minute_number, who_number = divmod(code, n_who)
             day, dow, hour, school_hours = names["minute"][minute_number]
             source, _blocked = names["kind"][kind_number]
             service_id, category = names["host"][host_number]
