@@ -877,7 +877,8 @@ def test_tuples_grow_past_many_combinations(module: Any) -> None:
     tuples = module.Tuples(3)
     tuples.intern(ids, np.zeros(200_000, np.int8), *columns)
     found = tuples.new_tuples()
-    assert len(found) == len({tuple(row) for row in zip(*(c.tolist() for c in columns))})
+    rows = zip(*(c.tolist() for c in columns), strict=True)
+    assert len(found) == len(set(rows))
     for line in (0, 1, 99_999, 199_999):
         assert found[ids[line]] == tuple(int(c[line]) for c in columns)
 

@@ -29,6 +29,15 @@ lines and writes, for line i:
 strings added to that table since the last call for it, in id order. A too short or mistyped
 buffer raises ValueError naming it (for too short, the first rows may have been written).
 `scan` releases the GIL; use each Scanner from one thread at a time (RuntimeError otherwise).
+
+Two helpers for the ingest:
+
+- `module.Tuples(width)`: `intern(out, flag, *columns)` writes to `out` (int32) the id of each
+  line's tuple of `width` int32 values (ids 0, 1, ... in order of first appearance; -1 where
+  `flag` is not 0), and `new_tuples()` returns the tuples added since its last call. The
+  ingest numbers who (client, user), kind (method, result, status, rule, port) and the
+  rollup's combinations with it.
+- `module.count_lines(buffer)`: the number of newlines, to size the columns before a scan.
 """
 
 from __future__ import annotations
@@ -79,6 +88,10 @@ class ScannerModule(Protocol):
     def BUILD(self) -> str: ...
 
     def Scanner(self) -> SquidScanner: ...
+
+    def Tuples(self, width: int) -> Any: ...
+
+    def count_lines(self, buffer: Any) -> int: ...
 
 
 def source_digest(source: Path = SOURCE) -> str:
