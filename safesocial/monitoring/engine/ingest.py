@@ -9,15 +9,17 @@ offset. A crash loses at most the block in flight, and re-reading it adds nothin
 Two parsers give the same rows:
 
 - Squid, when the compiled scanner is built (`make native`, native.py) and no DHCP leases are
-  given: the scanner splits and types every ordinary line in C and interns its strings; Python
-  maps the scanner's string ids to keys with NumPy lookups, and DuckDB appends the key columns
-  straight from the arrays. Lines the scanner does not take as ordinary (malformed, non-ASCII,
-  CRLF, `error:` URLs, ...) go through the SQL parser below, so the results are the SQL's.
+  given: the scanner splits and types every ordinary line in C and interns its strings and
+  their combinations (`Tuples`); lookup arrays map its ids to keys, and DuckDB appends the key
+  columns straight from the NumPy arrays. Lines the scanner does not take as ordinary
+  (malformed, non-ASCII, CRLF, `error:` URLs, ...) go through the SQL parser below, so the
+  results are the SQL's.
 - The SQL parsers in formats.py, for every other case: DuckDB reads the block as one column of
   lines, parses it, and joins the values to their keys.
 
-A helper thread reads (and, with the scanner, parses) the next block while DuckDB stores the
-current one; both release the GIL.
+A helper thread reads (and, with the scanner, scans, attributes and counts the rollup of) the
+next block while the main thread stores the current one; the scanner and DuckDB release the
+GIL. The stages take about the same time per block (docs/benchmarks.md, Monitoring).
 """
 
 from __future__ import annotations
