@@ -24,6 +24,7 @@ GIL. The stages take about the same time per block (docs/benchmarks.md, Monitori
 
 from __future__ import annotations
 
+import mmap
 import os
 import shutil
 import tempfile
@@ -46,7 +47,10 @@ from .policy import MINUTE_NO, Attribution, Lease, insert_rows, normal_address, 
 from .sources import OpenLog, SourceError, open_log, read_blocks, read_blocks_into, same_file
 from .store import FILE_STRIDE, Connection
 
-BLOCK_BYTES = 96 * 1024 * 1024
+# 48 MB (about 380,000 Squid lines): measured on 10M lines against 32, 96 and 192 MB, the
+# fastest in all (the first block, which is not overlapped, is short; DuckDB closes the store
+# quickly), and two buffers of it are little memory.
+BLOCK_BYTES = 48 * 1024 * 1024
 RAW_LIMIT = 500  # characters of a malformed line kept
 
 Progress = Callable[[int], None]
@@ -157,7 +161,10 @@ class Ingester:
         self._module: Any = module
         self._scanner = module.Scanner() if module is not None else None
         # Reused from block to block (two, taking turns): fresh 100 MB objects cost page faults.
-        self._buffers = [bytearray(block_bytes), bytearray(block_bytes)] if module else []
+        # Anonymous maps, not bytearrays: those are zeroed when made (0.14 s for two).
+        self._buffers: list[bytearray | mmap.mmap] = (
+            [mmap.mmap(-1, block_bytes), mmap.mmap(-1, block_bytes)] if module else []
+        )
         self._columns: list[dict[str, np.ndarray]] = [{}, {}]
         self._lookups = _Lookups(module) if module is not None else None
         self._groups = _RollupGroups()

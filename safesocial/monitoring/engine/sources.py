@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import mmap
 import os
 import zlib
 from collections.abc import Iterator
@@ -118,7 +119,7 @@ def read_blocks(log: OpenLog, offset: int, block_bytes: int) -> Iterator[tuple[b
 
 
 def read_blocks_into(
-    log: OpenLog, offset: int, buffers: list[bytearray]
+    log: OpenLog, offset: int, buffers: list[bytearray | mmap.mmap]
 ) -> Iterator[tuple[memoryview, int]]:
     """`read_blocks`, into the given buffers in turn instead of new bytes objects (a fresh
     100 MB object per block costs more in page faults and copies than the reading itself).
