@@ -27,22 +27,7 @@ import numpy as np  # noqa: E402
 from bench_ingest import generate  # noqa: E402
 
 from safesocial.monitoring.engine.formats import SQUID_SQL  # noqa: E402
-from safesocial.monitoring.engine.native import load_scanner  # noqa: E402
-
-COLUMNS = {
-    "ts": np.int64,
-    "client": np.int32,
-    "user": np.int32,
-    "method": np.int32,
-    "result": np.int32,
-    "status": np.int32,
-    "size": np.int64,
-    "host": np.int32,
-    "port": np.int32,
-    "rule": np.int32,
-    "flag": np.int8,
-    "offset": np.int64,
-}
+from safesocial.monitoring.engine.native import COLUMNS, load_scanner  # noqa: E402
 
 
 def main() -> None:

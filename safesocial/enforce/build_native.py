@@ -90,17 +90,7 @@ def build(verbose: bool = False) -> list[Path]:
         for name in COMPILED:
             (package / "_native" / name).write_text(_native_source(name, digest), "utf-8")
         (root / "setup.py").write_text(_SETUP.format(group=GROUP, c_source=C_SOURCE, digest=digest))
-        result = subprocess.run(
-            [sys.executable, "setup.py"],
-            cwd=root,
-            capture_output=not verbose,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            if not verbose:
-                sys.stderr.write((result.stdout or "")[-4000:] + (result.stderr or "")[-4000:])
-            raise SystemExit(1)
+        run_setup(root, verbose)
         suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
         targets = {
             package / "_native" / name: NATIVE_DIR / name
@@ -115,14 +105,31 @@ def build(verbose: bool = False) -> list[Path]:
         if missing:
             sys.stderr.write(f"the build did not produce {missing}\n")
             raise SystemExit(1)
-        installed = []
-        for path, target in targets.items():
-            staging = target.with_name(target.name + ".new")
-            shutil.copy2(path, staging)
-            staging.chmod(0o644)
-            staging.replace(target)  # atomic: a running helper keeps its mapped copy
-            installed.append(target)
-        return installed
+        return [install(path, target) for path, target in targets.items()]
+
+
+def run_setup(root: Path, verbose: bool = False) -> None:
+    """Run `root/setup.py` with this Python; on failure, show the compiler's end and exit 1."""
+    result = subprocess.run(
+        [sys.executable, "setup.py"],
+        cwd=root,
+        capture_output=not verbose,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        if not verbose:
+            sys.stderr.write((result.stdout or "")[-4000:] + (result.stderr or "")[-4000:])
+        raise SystemExit(1)
+
+
+def install(built: Path, target: Path) -> Path:
+    """Put a built module in place atomically: a running process keeps its mapped copy."""
+    staging = target.with_name(target.name + ".new")
+    shutil.copy2(built, staging)
+    staging.chmod(0o644)
+    staging.replace(target)
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,22 +27,9 @@ import pytest
 
 from safesocial.monitoring.engine import build_native, native
 from safesocial.monitoring.engine.formats import SQUID_SQL
+from safesocial.monitoring.engine.native import COLUMNS
 
 T = 1741068000  # 2025-03-04 06:00:00 UTC
-COLUMNS: dict[str, Any] = {
-    "ts": np.int64,
-    "client": np.int32,
-    "user": np.int32,
-    "method": np.int32,
-    "result": np.int32,
-    "status": np.int32,
-    "size": np.int64,
-    "host": np.int32,
-    "port": np.int32,
-    "rule": np.int32,
-    "flag": np.int8,
-    "offset": np.int64,
-}
 # The columns compared with the SQL's, in this order.
 FIELDS = ("ts", "client", "user", "method", "host", "port", "status", "size", "result", "rule")
 

@@ -19,11 +19,12 @@ import argparse
 import importlib
 import os
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tempfile
 from pathlib import Path
+
+from safesocial.enforce.build_native import install, run_setup
 
 from .native import C_SOURCE, HERE, MODULE, current_build, source_digest
 
@@ -71,27 +72,13 @@ def build(verbose: bool = False, portable: bool = False, into: Path | None = Non
             ),
             "utf-8",
         )
-        result = subprocess.run(
-            [sys.executable, "setup.py"],
-            cwd=root,
-            capture_output=not verbose,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            if not verbose:
-                sys.stderr.write((result.stdout or "")[-4000:] + (result.stderr or "")[-4000:])
-            raise SystemExit(1)
+        run_setup(root, verbose)
         target = extension_path() if into is None else into / extension_path().name
         built = package / target.name
         if not built.exists():
             sys.stderr.write(f"the build did not produce {built.relative_to(root)}\n")
             raise SystemExit(1)
-        staging = target.with_name(target.name + ".new")
-        shutil.copy2(built, staging)
-        staging.chmod(0o644)
-        staging.replace(target)  # atomic: a running ingest keeps its mapped copy
-        return target
+        return install(built, target)
 
 
 def why_not() -> str:

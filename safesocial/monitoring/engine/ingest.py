@@ -42,6 +42,8 @@ import numpy as np
 from safesocial.enforce.snapshot import Snapshot
 
 from .formats import PARSERS, FormatError, detect_format
+from .native import COLUMNS as SCAN_COLUMNS
+from .native import TABLES as SCAN_TABLES
 from .native import load_scanner
 from .policy import MINUTE_NO, Attribution, Lease, insert_rows, normal_address, store_policy
 from .sources import OpenLog, SourceError, open_log, read_blocks, read_blocks_into, same_file
@@ -140,9 +142,7 @@ class Ingester:
         syslog_year: int | None = None,
         block_bytes: int = BLOCK_BYTES,
         fmt: str | None = None,
-        native: bool = True,
     ) -> None:
-        """`native=False` keeps to the SQL parsers even when the compiled scanner is built."""
         if fmt is not None and fmt not in PARSERS:
             raise IngestError(f"unknown format {fmt!r} (known: {', '.join(PARSERS)})")
         self.con = con
@@ -157,7 +157,7 @@ class Ingester:
         con.commit()
         # The scanner attributes no leases (a lease depends on the line's time): with leases,
         # Squid logs take the SQL path.
-        module = load_scanner() if native and not leases else None
+        module = load_scanner() if not leases else None
         self._module: Any = module
         self._scanner = module.Scanner() if module is not None else None
         # Reused from block to block (two, taking turns): fresh 100 MB objects cost page faults.
@@ -719,11 +719,21 @@ def _clean(block: bytes) -> bytes:
     return block
 
 
-_ROLLUP_COLUMNS = (
-    "local_day, local_dow, local_hour, source, service_id, category, person_id, role_group,"
-    " segment, school_hours"
+# rollup_hourly's combination, then its counts
+_ROLLUP_GROUP = (
+    "local_day",
+    "local_dow",
+    "local_hour",
+    "source",
+    "service_id",
+    "category",
+    "person_id",
+    "role_group",
+    "segment",
+    "school_hours",
 )
-_ROLLUP_TABLE_COLUMNS = (*_ROLLUP_COLUMNS.replace(",", " ").split(), "requests", "blocked", "bytes")
+_ROLLUP_COLUMNS = ", ".join(_ROLLUP_GROUP)
+_ROLLUP_TABLE_COLUMNS = (*_ROLLUP_GROUP, "requests", "blocked", "bytes")
 # the lines of `parsed` that were stored (the rest of the block was stored by the scanner)
 _ONLY_PARSED = "AND event_no IN (SELECT $1 + n FROM parsed WHERE reason IS NULL AND NOT ignored)"
 _ROLLUP_KEYS = (
@@ -733,21 +743,6 @@ _ROLLUP_KEYS = (
 
 
 # The scanner's columns: name -> NumPy type (native.py documents them).
-SCAN_COLUMNS = {
-    "ts": np.int64,
-    "client": np.int32,
-    "user": np.int32,
-    "method": np.int32,
-    "result": np.int32,
-    "status": np.int32,
-    "size": np.int64,
-    "host": np.int32,
-    "port": np.int32,
-    "rule": np.int32,
-    "flag": np.int8,
-    "offset": np.int64,
-}
-SCAN_TABLES = ("client", "user", "method", "result", "host", "rule")
 
 
 class _Lookups:

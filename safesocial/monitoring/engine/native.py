@@ -49,11 +49,28 @@ import os
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 C_SOURCE = "squidscan.c"
 SOURCE = HERE / C_SOURCE
 MODULE = "safesocial.monitoring.engine._native.squidscan"
 TABLES = ("client", "user", "method", "result", "host", "rule")
+# The columns `scan` writes, in its argument order, with the NumPy type each one takes.
+COLUMNS: dict[str, type[np.integer[Any]]] = {
+    "ts": np.int64,
+    "client": np.int32,
+    "user": np.int32,
+    "method": np.int32,
+    "result": np.int32,
+    "status": np.int32,
+    "size": np.int64,
+    "host": np.int32,
+    "port": np.int32,
+    "rule": np.int32,
+    "flag": np.int8,
+    "offset": np.int64,
+}
 
 
 class SquidScanner(Protocol):

@@ -94,28 +94,8 @@ def read_blocks(log: OpenLog, offset: int, block_bytes: int) -> Iterator[tuple[b
     A plain file's unfinished last line is left for the next read; a .gz file is complete, so
     its last line counts even without a newline.
     """
-    handle = log.handle
-    try:
-        handle.seek(offset)
-        carry = b""
-        position = offset
-        while True:
-            data = handle.read(block_bytes)
-            if not data:
-                break
-            data = carry + data
-            cut = data.rfind(b"\n")
-            if cut < 0:
-                carry = data
-                continue
-            block, carry = data[: cut + 1], data[cut + 1 :]
-            position += len(block)
-            yield block, position
-        if carry and log.compressed:
-            position += len(carry)
-            yield carry + b"\n", position
-    except (OSError, EOFError, zlib.error) as exc:
-        raise SourceError(f"{log.path}: read failed ({exc})") from None
+    for view, end in read_blocks_into(log, offset, [bytearray(block_bytes)]):
+        yield bytes(view), end  # copied before the buffer's next turn
 
 
 def read_blocks_into(
