@@ -49,6 +49,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context()
+    # Chromium asks for /favicon.ico on its own, sometimes after the test has ended, when
+    # the live server's database is being flushed for the next test: answer it here.
+    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page = context.new_page()
     yield page
     context.close()
