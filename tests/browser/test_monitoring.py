@@ -43,27 +43,28 @@ def test_empty_state_then_report_and_evaluation(
     assert page.get_by_text("No logs have been ingested yet").is_visible()
     assert_accessible(page)
 
+    # after each click, wait_for the next page: a check right after the click can see the old one
     for path in write_logs(tmp_path):
         ingest(path)
     page.get_by_label("From", exact=True).fill("2025-03-05")
     page.get_by_label("To", exact=True).fill("2025-03-04")
     page.get_by_role("button", name="Show this period").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    page.get_by_text("There is a problem").wait_for()
     assert_accessible(page)
 
     page.get_by_label("From", exact=True).fill("2025-03-04")
     page.get_by_role("button", name="Show this period").click()
-    assert page.get_by_role("heading", name="2025-03-04 to 2025-03-04").is_visible()
+    page.get_by_role("heading", name="2025-03-04 to 2025-03-04").wait_for()
     assert page.get_by_role("img").count() == 3
     assert_accessible(page)
 
     page.get_by_role("link", name="Evaluation").click()
     assert_accessible(page)
     page.get_by_role("button", name="Add to the action plan").first.click()
-    assert page.get_by_text("Added to the action plan").is_visible()
+    page.get_by_text("Added to the action plan").wait_for()
     assert ActionItem.objects.count() == 1
     assert_accessible(page)
 
     page.get_by_role("link", name="Alerts").click()
-    assert page.get_by_text("Repeated blocked social media").is_visible()
+    page.get_by_text("Repeated blocked social media").wait_for()
     assert_accessible(page)
