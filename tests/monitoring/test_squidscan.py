@@ -884,6 +884,53 @@ def test_tuples_refuse_wrong_arguments(module: Any) -> None:
         module.Tuples(0)
 
 
+def test_tuples_count_lines_under_mapped_tuples(module: Any) -> None:
+    # line i counts under (first_table[first_ids[i]], second_table[second_ids[i]])
+    rng = np.random.default_rng(5)
+    first_table = np.array([3, 3, 8, 1], np.int32)
+    second_table = rng.integers(0, 3, 50, dtype=np.int32)
+    tuples = module.Tuples(2)
+    expected: dict[tuple[int, int], list[int]] = {}
+    for block in range(3):
+        first_ids = rng.integers(0, len(first_table), 10_000, dtype=np.int32)
+        second_ids = rng.integers(0, len(second_table), 10_000, dtype=np.int32)
+        sizes = rng.integers(0, 1 << 40, 10_000, dtype=np.int64)
+        tuples.count(sizes, first_ids, first_table, second_ids, second_table)
+        found = tuples.new_tuples()
+        if block == 0:
+            known = found
+        else:
+            known += found
+        counted: dict[tuple[int, int], list[int]] = {}
+        for a, b, size in zip(first_ids.tolist(), second_ids.tolist(), sizes.tolist(), strict=True):
+            row = counted.setdefault((int(first_table[a]), int(second_table[b])), [0, 0])
+            row[0] += 1
+            row[1] += size
+        taken = {known[i]: [n, total] for i, n, total in tuples.take_counts()}
+        assert taken == counted  # this block's counts only: take_counts starts them again
+        for combination, (n, total) in counted.items():
+            expected.setdefault(combination, [0, 0])
+            expected[combination][0] += n
+            expected[combination][1] += total
+    assert tuples.take_counts() == []
+    assert set(expected) == set(known)
+
+
+def test_tuples_count_refuses_ids_outside_their_table(module: Any) -> None:
+    tuples = module.Tuples(1)
+    sizes = np.zeros(3, np.int64)
+    table = np.array([7, 8], np.int32)
+    for bad in (2, -1):
+        with pytest.raises(ValueError, match="outside its table"):
+            tuples.count(sizes, np.array([0, bad, 1], np.int32), table)
+    with pytest.raises(ValueError):
+        tuples.count(sizes, np.array([0, 1], np.int32), table)  # fewer ids than sizes
+    with pytest.raises(ValueError):
+        tuples.count(np.zeros(3, np.int32), np.array([0, 1, 1], np.int32), table)
+    with pytest.raises(TypeError):
+        tuples.count(sizes, np.array([0, 1, 1], np.int32))  # no table
+
+
 def test_count_lines(module: Any) -> None:
     assert module.count_lines(b"") == 0
     assert module.count_lines(b"a\nbb\n\nc") == 3

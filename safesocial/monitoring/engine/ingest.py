@@ -45,9 +45,9 @@ from .formats import PARSERS, FormatError, detect_format
 from .native import COLUMNS as SCAN_COLUMNS
 from .native import TABLES as SCAN_TABLES
 from .native import load_scanner
-from .policy import MINUTE_NO, Attribution, Lease, insert_rows, normal_address, store_policy
+from .policy import Attribution, Lease, insert_rows, normal_address, store_policy
 from .sources import OpenLog, SourceError, open_log, read_blocks, read_blocks_into, same_file
-from .store import FILE_STRIDE, Connection
+from .store import FILE_STRIDE, MINUTE_NO, Connection
 
 # 48 MB (about 380,000 Squid lines): measured on 10M lines against 32, 96 and 192 MB, the
 # fastest in all (the first block, which is not overlapped, is short; DuckDB closes the store
@@ -167,7 +167,7 @@ class Ingester:
         )
         self._columns: list[dict[str, np.ndarray]] = [{}, {}]
         self._lookups = _Lookups(module) if module is not None else None
-        self._groups = _RollupGroups()
+        self._groups = _RollupGroups(module) if module is not None else None
 
     def close(self) -> None:
         self.attribution.close()
@@ -426,10 +426,10 @@ class Ingester:
             raise IngestError("the scanner did not read every line of the block")
         lookups, attribution = self._lookups, self.attribution
         assert lookups is not None
-        lookups.update(attribution, {t: scanner.new_strings(t) for t in SCAN_TABLES})
+        lookups.update({t: scanner.new_strings(t) for t in SCAN_TABLES})
         accepted = columns["flag"] == 0
         who = lookups.who_ids(attribution, columns)
-        kind = lookups.kind_ids(attribution, columns)
+        request = lookups.request_ids(attribution, columns)
         usable = accepted.copy()
         usable[accepted] = lookups.who[who[accepted]] != 0  # 0: the client is not an address
         events: dict[str, np.ndarray] = {}
@@ -448,18 +448,19 @@ class Ingester:
 
             ts = stored(columns["ts"])
             minute_no = (ts // 60_000).astype(np.int32)
+            # every distinct minute starts a run of equal ones
             changes = np.flatnonzero(minute_no[1:] != minute_no[:-1]) + 1
-            attribution.add_minutes(np.unique(minute_no[np.r_[0, changes]]).tolist())
+            minutes = np.unique(minute_no[np.r_[0, changes]])
+            attribution.add_minutes(minutes.tolist())
             events = {
                 "position": np.flatnonzero(usable) if count < lines else np.arange(lines),
                 "ts": ts.view("datetime64[ms]"),
                 "minute_no": minute_no,
                 "who_key": lookups.who[stored(who)],
-                "host_key": lookups.host[stored(columns["host"]) + 1],
-                "kind_key": lookups.kind[stored(kind)],
+                "request_key": lookups.request[stored(request)],
                 "bytes": stored(columns["size"]),
             }
-            rollup = self._scanned_rollup(events)
+            rollup = self._scanned_rollup(events, minutes, stored(who), stored(request))
         return _Scanned(
             data=data,
             offsets=columns["offset"],
@@ -482,8 +483,8 @@ class Ingester:
             con.register("scanned_block", block)
             try:
                 con.execute(
-                    "INSERT INTO event_log SELECT event_no, ts, minute_no, who_key, host_key,"
-                    " kind_key, bytes FROM scanned_block"
+                    "INSERT INTO event_log SELECT event_no, ts, minute_no, who_key, request_key,"
+                    " bytes FROM scanned_block"
                 )
             finally:
                 con.unregister("scanned_block")
@@ -552,7 +553,7 @@ class Ingester:
             f"""
             CREATE OR REPLACE TEMP TABLE rollup_delta AS
             WITH counted AS (
-                SELECT minute_no, who_key, host_key, kind_key,
+                SELECT minute_no, who_key, request_key,
                     count(*) AS n, sum(bytes) AS bytes
                 FROM event_log
                 WHERE event_no > $1 AND event_no < $2 {_ONLY_PARSED if only_parsed else ""}
@@ -561,10 +562,11 @@ class Ingester:
             SELECT {_ROLLUP_KEYS}, sum(c.n) AS requests,
                 sum(CASE WHEN k.blocked THEN c.n ELSE 0 END) AS blocked, sum(c.bytes) AS bytes
             FROM counted c
-            JOIN dim_kinds k ON k.kind_key = c.kind_key
+            JOIN dim_requests r ON r.request_key = c.request_key
+            JOIN dim_kinds k ON k.kind_key = r.kind_key
             JOIN dim_minutes m ON m.minute_no = c.minute_no
             JOIN dim_who w ON w.who_key = c.who_key
-            JOIN dim_hosts h ON h.host_key = c.host_key
+            JOIN dim_hosts h ON h.host_key = r.host_key
             GROUP BY ALL
             """,  # noqa: S608
             [file_id * FILE_STRIDE + after_line, (file_id + 1) * FILE_STRIDE],
@@ -572,31 +574,34 @@ class Ingester:
         con.execute("INSERT INTO rollup_hourly SELECT * FROM rollup_delta")
         con.execute("INSERT INTO rollup_dirty_days SELECT DISTINCT local_day FROM rollup_delta")
 
-    def _scanned_rollup(self, stored: dict[str, np.ndarray]) -> list[tuple[Any, ...]]:
-        """The hourly counts of a scanned block's stored events: each line's combination of
-        group numbers (_RollupGroups) gets an id, and NumPy counts by id."""
-        groups, attribution = self._groups, self.attribution
-        who = groups.lookup("who", attribution.who_rollup, stored["who_key"])
-        host = groups.lookup("host", attribution.host_rollup, stored["host_key"])
-        kind = groups.lookup("kind", attribution.kind_rollup, stored["kind_key"])
-        minute = groups.minutes(attribution.minute_rollup, stored["minute_no"])
-        names = {part: groups.names(part) for part in ("who", "host", "kind", "minute")}
-        # each line's combination of groups, numbered by the scanner module's Tuples
-        combinations = self._module.Tuples(4)
-        ids = np.empty(len(who), np.int32)
-        combinations.intern(ids, np.zeros(len(who), np.int8), minute, who, host, kind)
-        found = combinations.new_tuples()
-        blocked_kind = np.array([blocked for _source, blocked in names["kind"]], np.float64)
-        requests = np.bincount(ids, minlength=len(found))
-        blocked = np.bincount(ids, weights=blocked_kind[kind], minlength=len(found))
-        sizes = np.bincount(ids, weights=stored["bytes"].astype(np.float64), minlength=len(found))
+    def _scanned_rollup(
+        self,
+        stored: dict[str, np.ndarray],
+        minutes: np.ndarray,
+        who: np.ndarray,
+        request: np.ndarray,
+    ) -> list[tuple[Any, ...]]:
+        """The hourly counts of a scanned block's stored events (`minutes`: their distinct
+        minutes, sorted; `who`, `request`: their combination ids): each line is counted in C
+        under its tuple of group numbers (_RollupGroups), looked up from those ids."""
+        groups, attribution, lookups = self._groups, self.attribution, self._lookups
+        assert groups is not None and lookups is not None
+        minute_table, minute_index = groups.minutes(
+            attribution.minute_rollup, minutes, stored["minute_no"]
+        )
+        who_table = groups.by_id("who", attribution.who_rollup, lookups.who)
+        request_table = groups.by_id("request", attribution.request_rollup, lookups.request)
+        combinations = groups.combinations
+        combinations.count(
+            stored["bytes"], minute_index, minute_table, who, who_table, request, request_table
+        )
+        groups.found += combinations.new_tuples()
+        names = {part: groups.names(part) for part in ("who", "request", "minute")}
         rows = []
-        for (minute_number, who_number, host_number, kind_number), n, n_blocked, size in zip(
-            found, requests.tolist(), blocked.tolist(), sizes.tolist(), strict=True
-        ):
+        for combination, n, size in combinations.take_counts():
+            minute_number, who_number, request_number = groups.found[combination]
             day, dow, hour, school_hours = names["minute"][minute_number]
-            source, _blocked = names["kind"][kind_number]
-            service_id, category = names["host"][host_number]
+            service_id, category, source, blocked = names["request"][request_number]
             person_id, role_group, segment = names["who"][who_number]
             rows.append(
                 (
@@ -611,8 +616,8 @@ class Ingester:
                     segment,
                     school_hours,
                     n,
-                    int(n_blocked),
-                    int(size),
+                    n if blocked else 0,
+                    size,
                 )
             )
         return rows
@@ -748,33 +753,30 @@ _ROLLUP_KEYS = (
 class _Lookups:
     """The scanner's ids -> the store's keys, grown as the scanner meets new values.
 
-    Hosts map through a lookup array (shifted by one, so that the scanner's -1, no host, reads
-    key 0, the row of NULLs in dim_hosts). Who (client and login) and kind (method, result,
-    status, rule, port) are combinations of the scanner's ids: the scanner module's `Tuples`
-    gives each line the id of its combination, and only new combinations reach Python.
+    Who (client and login) and request (host, method, result, status, rule, port) are
+    combinations of the scanner's ids: the scanner module's `Tuples` gives each line the id of
+    its combination, and only new combinations reach Python, which maps them to keys.
     """
 
     def __init__(self, module: Any) -> None:
         self.clients: list[str] = []
         self.bad_client: list[bool] = []  # not an IP address: the line is malformed
         self.users: list[str | None] = [None]  # shifted by one
-        self.host = np.zeros(1, np.int32)
+        self.hosts: list[str] = []
         self.methods: list[str] = []
         self.results: list[str] = []
         self.rules: list[str | None] = [None]  # shifted by one
         self.who_tuples = module.Tuples(2)  # (client, user)
         self.who = np.zeros(0, np.int32)  # combination id -> who key (0: a bad client)
-        self.kind_tuples = module.Tuples(5)  # (method, result, status, rule, port)
-        self.kind = np.zeros(0, np.int32)
+        self.request_tuples = module.Tuples(6)  # (host, method, result, status, rule, port)
+        self.request = np.zeros(0, np.int32)
 
-    def update(self, attribution: Attribution, new: dict[str, list[str]]) -> None:
+    def update(self, new: dict[str, list[str]]) -> None:
         if new["client"]:
             self.clients += new["client"]
             self.bad_client += [normal_address(raw) is None for raw in new["client"]]
-        if new["host"]:
-            keys = attribution.host_keys(new["host"])
-            self.host = np.concatenate([self.host, np.array(keys, np.int32)])
         self.users += new["user"]
+        self.hosts += new["host"]
         self.methods += new["method"]
         self.results += new["result"]
         self.rules += new["rule"]
@@ -793,106 +795,92 @@ class _Lookups:
             self.who = np.concatenate([self.who, np.array(found, np.int32)])
         return ids
 
-    def kind_ids(self, attribution: Attribution, columns: dict[str, np.ndarray]) -> np.ndarray:
-        """Each line's kind combination (-1 for deferred lines); `kind[id]` is its key."""
+    def request_ids(self, attribution: Attribution, columns: dict[str, np.ndarray]) -> np.ndarray:
+        """Each line's request combination (-1 for deferred lines); `request[id]` is its key."""
         ids = np.empty(len(columns["flag"]), np.int32)
-        parts = ("method", "result", "status", "rule", "port")
-        self.kind_tuples.intern(ids, columns["flag"], *(columns[p] for p in parts))
-        new = self.kind_tuples.new_tuples()
+        parts = ("host", "method", "result", "status", "rule", "port")
+        self.request_tuples.intern(ids, columns["flag"], *(columns[p] for p in parts))
+        new = self.request_tuples.new_tuples()
         if new:
-            values = [
-                (
-                    "squid",
-                    self.methods[method],
-                    self.results[result],
-                    status,
-                    "DENIED" in self.results[result],
-                    self.rules[rule + 1],
-                    None if port < 0 else port,
-                )
-                for method, result, status, rule, port in new
-            ]
-            keys = attribution.kind_keys(values)
-            self.kind = np.concatenate([self.kind, np.array(keys, np.int32)])
+            hosts = sorted({host for host, *_kind in new if host >= 0})
+            keys_of_hosts = attribution.host_keys([self.hosts[h] for h in hosts])
+            host_key = dict(zip(hosts, keys_of_hosts, strict=True))
+            host_key[-1] = 0  # no host: dim_hosts' row of NULLs
+            kinds = attribution.kind_keys(
+                [
+                    (
+                        "squid",
+                        self.methods[method],
+                        self.results[result],
+                        status,
+                        "DENIED" in self.results[result],
+                        self.rules[rule + 1],
+                        None if port < 0 else port,
+                    )
+                    for _host, method, result, status, rule, port in new
+                ]
+            )
+            keys = attribution.request_keys(
+                [(host_key[request[0]], kind) for request, kind in zip(new, kinds, strict=True)]
+            )
+            self.request = np.concatenate([self.request, np.array(keys, np.int32)])
         return ids
 
 
-# Up to this many possible codes (or four per line), a lookup table beats sorting the codes.
+# Up to this many minutes between a block's first and last (or four per line), a lookup
+# table indexed by minute beats a binary search in its distinct minutes.
 DENSE_LIMIT = 1 << 16
 
 
-def _map_codes(
-    codes: np.ndarray,
-    usable: np.ndarray,
-    space: int,
-    keys_for: Callable[[np.ndarray], np.ndarray],
-) -> np.ndarray:
-    """Each line's key, from its code: `keys_for` answers for the block's distinct codes
-    (of usable lines; other lines get some key, and are not stored)."""
-    if space <= max(DENSE_LIMIT, 4 * len(codes)):
-        present = np.zeros(space, bool)
-        present[codes[usable]] = True
-        distinct = np.flatnonzero(present)
-        table = np.zeros(space, np.int32)
-        table[distinct] = keys_for(distinct)
-        return table[codes]
-    distinct = np.unique(codes[usable])
-    index = np.searchsorted(distinct, codes)
-    np.minimum(index, len(distinct) - 1, out=index)
-    return keys_for(distinct)[index]
-
-
 class _RollupGroups:
-    """Key -> small group number for each part of the rollup's combination, as lookup arrays.
+    """Group numbers for the parts of the rollup's combination, as lookup tables for
+    `Tuples.count`, and the combinations met so far (`found`, by combination id).
 
-    The groups: who -> (person, role group, segment), host -> (service, category),
-    kind -> (source, blocked), minute -> (local day, weekday, hour, school hours).
+    The groups: who -> (person, role group, segment), request -> (service, category, source,
+    blocked), minute -> (local day, weekday, hour, school hours).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, module: Any) -> None:
         self.numbers: dict[str, dict[tuple[Any, ...], int]] = {
-            part: {} for part in ("who", "host", "kind", "minute")
+            part: {} for part in ("who", "request", "minute")
         }
-        self.by_key: dict[str, np.ndarray] = {
-            part: np.zeros(0, np.int32) for part in ("who", "host", "kind")
+        self.tables: dict[str, np.ndarray] = {
+            part: np.zeros(0, np.int32) for part in ("who", "request")
         }
-        self.known: dict[str, np.ndarray] = {
-            part: np.zeros(0, bool) for part in ("who", "host", "kind")
-        }
+        self.combinations = module.Tuples(3)  # (minute, who, request) group numbers
+        self.found: list[tuple[int, int, int]] = []
 
-    def lookup(
+    def by_id(
         self, part: str, attributes: dict[int, tuple[Any, ...]], keys: np.ndarray
     ) -> np.ndarray:
-        """Each key's group number (keys index the table; key 0 is none, e.g. no host)."""
-        table, known = self.by_key[part], self.known[part]
-        top = int(keys.max()) if keys.size else 0
-        if top >= len(table):
-            table = np.concatenate([table, np.zeros(top + 1 - len(table), np.int32)])
-            known = np.concatenate([known, np.zeros(top + 1 - len(known), bool)])
-            self.by_key[part], self.known[part] = table, known
-        numbers = self.numbers[part]
-        empty = (None,) * (3 if part == "who" else 2)
-        for key in np.unique(keys[~known[keys]]).tolist():
-            table[key] = numbers.setdefault(attributes.get(key, empty), len(numbers))
-            known[key] = True
-        return table[keys]
+        """The group number of each combination id, from its key (`keys[id]`; key 0, a
+        line that is not stored, has no group: -1)."""
+        table = self.tables[part]
+        if len(table) < len(keys):
+            numbers = self.numbers[part]
+            more = [
+                numbers.setdefault(attributes[key], len(numbers)) if key else -1
+                for key in keys[len(table) :].tolist()
+            ]
+            table = self.tables[part] = np.concatenate([table, np.array(more, np.int32)])
+        return table
 
-    def minutes(self, attributes: dict[int, tuple[Any, ...]], minute_no: np.ndarray) -> np.ndarray:
+    def minutes(
+        self, attributes: dict[int, tuple[Any, ...]], distinct: np.ndarray, minute_no: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(table, index): each line's group number is table[index[line]]."""
         numbers = self.numbers["minute"]
-        first = int(minute_no.min())
-
-        def groups(distinct: np.ndarray) -> np.ndarray:
-            return np.array(
-                [
-                    numbers.setdefault(attributes[m + first], len(numbers))
-                    for m in distinct.tolist()
-                ],
-                np.int32,
-            )
-
-        offsets = minute_no.astype(np.int64) - first
-        space = int(offsets.max()) + 1
-        return _map_codes(offsets, np.ones(len(offsets), bool), space, groups)
+        groups = np.array(
+            [numbers.setdefault(attributes[m], len(numbers)) for m in distinct.tolist()],
+            np.int32,
+        )
+        first = int(distinct[0])
+        space = int(distinct[-1]) - first + 1
+        if space <= max(DENSE_LIMIT, 4 * len(minute_no)):
+            table = np.full(space, -1, np.int32)
+            table[distinct - first] = groups
+            return table, minute_no - np.int32(first)
+        return groups, np.searchsorted(distinct, minute_no).astype(np.int32)
 
     def names(self, part: str) -> list[tuple[Any, ...]]:
         return list(self.numbers[part])
@@ -916,9 +904,7 @@ def _insert_events(*, leases: bool) -> str:
     lease_join = "LEFT JOIN parsed_leases l ON l.n = p.n" if leases else ""
     return f"""
 INSERT INTO event_log
-SELECT $1 + p.n, p.ts, {MINUTE_NO.format(ts="p.ts")}, w.who_key, coalesce(h.host_key, 0),
-    k.kind_key,
-    p.bytes
+SELECT $1 + p.n, p.ts, {MINUTE_NO.format(ts="p.ts")}, w.who_key, r.request_key, p.bytes
 FROM parsed p
 {lease_join}
 JOIN run_who w ON w.client_raw IS NOT DISTINCT FROM p.client
@@ -928,5 +914,6 @@ JOIN run_kinds k ON k.source = p.source AND k.method IS NOT DISTINCT FROM p.meth
     AND k.result_code IS NOT DISTINCT FROM p.result_code
     AND k.status IS NOT DISTINCT FROM p.status AND k.blocked = p.blocked
     AND k.rule_raw IS NOT DISTINCT FROM p.rule_raw AND k.port IS NOT DISTINCT FROM p.port
+JOIN run_requests r ON r.host_key = coalesce(h.host_key, 0) AND r.kind_key = k.kind_key
 WHERE p.reason IS NULL AND NOT p.ignored
 """  # noqa: S608

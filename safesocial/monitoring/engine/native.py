@@ -35,8 +35,11 @@ Two helpers for the ingest:
 - `module.Tuples(width)`: `intern(out, flag, *columns)` writes to `out` (int32) the id of each
   line's tuple of `width` int32 values (ids 0, 1, ... in order of first appearance; -1 where
   `flag` is not 0), and `new_tuples()` returns the tuples added since its last call. The
-  ingest numbers who (client, user), kind (method, result, status, rule, port) and the
-  rollup's combinations with it.
+  ingest numbers who (client, user) and request (host, method, result, status, rule, port)
+  with it. `count(sizes, ids0, table0, ids1, table1, ...)` counts each line under the tuple
+  (table0[ids0[i]], table1[ids1[i]], ...) and adds up its size (int64); `take_counts()`
+  returns [(tuple id, lines, sum of sizes)] counted since its last call and starts again.
+  The ingest's hourly rollup counts lines by their groups (hour, person, service, ...) so.
 - `module.count_lines(buffer)`: the number of newlines, to size the columns before a scan.
 """
 

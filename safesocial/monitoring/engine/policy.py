@@ -27,7 +27,7 @@ import numpy as np
 from safesocial.enforce.engine import PolicyEngine
 from safesocial.enforce.snapshot import Snapshot
 
-from .store import Connection
+from .store import MINUTE_NO, Connection
 
 AVOIDANCE_PRIORITY = 1_000_000  # catalogue entries win over the avoidance list
 
@@ -123,10 +123,6 @@ def normal_address(text: str) -> str | None:
     return str(address)
 
 
-# The UTC minute of a TIMESTAMP `ts`, as whole minutes since 1970 (the scanner's ts // 60000).
-MINUTE_NO = "CAST(floor(epoch_ms({ts}) / 60000) AS INTEGER)"
-
-
 def is_address_literal(host: str) -> bool:
     """An IP literal: it matches catalogue entries exactly, never by a parent domain."""
     return ":" in host or (host.replace(".", "").isdigit() and host.isascii())
@@ -167,6 +163,7 @@ class Attribution:
         self._user_info: dict[str, tuple[Any, ...]] = {}
         self.hosts: dict[str, int] = {}
         self.kinds: dict[tuple[Any, ...], int] = {}
+        self.requests: dict[tuple[int, int], int] = {}  # (host key, kind key) -> key
         self.minutes: set[int] = set()  # epoch minutes known to be in dim_minutes
         self.addresses: set[str] = set()  # raw clients in run_addresses (leases only)
         # What each key of this run counts under in rollup_hourly (the scanner's rollup):
@@ -174,6 +171,7 @@ class Attribution:
         self.host_rollup: dict[int, tuple[Any, ...]] = {}  # service, category
         self.minute_rollup: dict[int, tuple[Any, ...]] = {}  # day, weekday, hour, school hours
         self.kind_rollup: dict[int, tuple[Any, ...]] = {}  # source, blocked
+        self.request_rollup: dict[int, tuple[Any, ...]] = {}  # service, category, source, blocked
         for table, columns in _RUN_TABLES.items():
             con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
         # rows for the run_* tables, written only when the SQL loader needs them (flush_run)
@@ -362,6 +360,24 @@ class Attribution:
             self._pending["run_kinds"] += [(k, *v) for k, v in zip(keys, new, strict=True)]
         return [self.kinds[v] for v in values]
 
+    def request_keys(self, values: Sequence[tuple[int, int]]) -> list[int]:
+        """Keys for (host key, kind key) pairs (host key 0: no host)."""
+        with self.lock:
+            return self._request_keys(values)
+
+    def _request_keys(self, values: Sequence[tuple[int, int]]) -> list[int]:
+        new = [v for v in dict.fromkeys(values) if v not in self.requests]
+        if new:
+            keys = self._keys("dim_requests", "request_key", ("host_key", "kind_key"), new)
+            self.requests.update(zip(new, keys, strict=True))
+            for key, (host_key, kind_key) in zip(keys, new, strict=True):
+                self.request_rollup[key] = (
+                    *self.host_rollup.get(host_key, (None, None)),
+                    *self.kind_rollup[kind_key],
+                )
+            self._pending["run_requests"] += [(*v, k) for v, k in zip(new, keys, strict=True)]
+        return [self.requests[v] for v in values]
+
     def add_minutes(self, minutes: Iterable[int]) -> None:
         """Make sure dim_minutes has these UTC minutes (epoch minutes): local time, school hours.
 
@@ -512,15 +528,19 @@ class Attribution:
                 " WHERE p.reason IS NULL AND NOT p.ignored"
             ).fetchall()
         self._who_keys([(client, user, int(lease)) for client, user, lease in pairs])
-        hosts = con.execute(
-            f"SELECT DISTINCT host FROM {parsed} WHERE host IS NOT NULL"  # noqa: S608
-        ).fetchall()
-        self._host_keys([host for (host,) in hosts])
-        kinds = con.execute(
-            f"SELECT DISTINCT {', '.join(_KIND_COLUMNS)} FROM {parsed}"  # noqa: S608
+        requests = con.execute(
+            f"SELECT DISTINCT host, {', '.join(_KIND_COLUMNS)} FROM {parsed}"  # noqa: S608
             " WHERE reason IS NULL AND NOT ignored"
         ).fetchall()
-        self._kind_keys([tuple(k) for k in kinds])
+        hosts = self._host_keys([row[0] for row in requests if row[0] is not None])
+        kinds = self._kind_keys([tuple(row[1:]) for row in requests])
+        host_keys = iter(hosts)
+        self._request_keys(
+            [
+                (0 if row[0] is None else next(host_keys), kind)
+                for row, kind in zip(requests, kinds, strict=True)
+            ]
+        )
         minutes = con.execute(
             f"SELECT DISTINCT {MINUTE_NO.format(ts='ts')} FROM {parsed}"  # noqa: S608
             " WHERE ts IS NOT NULL AND reason IS NULL AND NOT ignored"
@@ -546,6 +566,7 @@ _RUN_TABLES = {
     "run_hosts": "host VARCHAR, host_key INTEGER",
     "run_kinds": "kind_key INTEGER, source VARCHAR, method VARCHAR, result_code VARCHAR,"
     " status INTEGER, blocked BOOLEAN, rule_raw VARCHAR, port INTEGER",
+    "run_requests": "host_key INTEGER, kind_key INTEGER, request_key INTEGER",
     "run_leases": "lease_id INTEGER, address VARCHAR, start_utc TIMESTAMP, end_utc TIMESTAMP",
     "run_addresses": "raw VARCHAR, address VARCHAR",
 }

@@ -1445,6 +1445,8 @@ typedef struct {
     PyObject_HEAD
     int width;
     int32_t *values;     /* count * width ints, tuple by tuple */
+    int64_t *lines;      /* per tuple: lines counted (count()) since take_counts() */
+    int64_t *sums;       /* per tuple: their sizes added up */
     Py_ssize_t count, capacity, reported;
     int32_t *slots;      /* tuple id + 1, 0 = empty */
     size_t mask;
@@ -1481,20 +1483,11 @@ tuples_grow_slots(Tuples *self)
     return 0;
 }
 
-/* the id of the tuple v, added if new; -1 when out of memory */
-static inline int32_t
-tuples_intern(Tuples *self, const int32_t *v)
+/* Add the tuple v (not in the table; `at` is its empty slot): its id, -1 when out of memory */
+static int32_t
+tuples_add(Tuples *self, const int32_t *v, size_t at)
 {
     int width = self->width;
-    size_t at = tuple_hash(v, width) & self->mask;
-    for (;;) {
-        int32_t slot = self->slots[at];
-        if (slot == 0)
-            break;
-        if (memcmp(self->values + (Py_ssize_t)(slot - 1) * width, v, width * sizeof(int32_t)) == 0)
-            return slot - 1;
-        at = (at + 1) & self->mask;
-    }
     if (self->count >= INT32_MAX - 1)
         return -1;
     if (self->count == self->capacity) {
@@ -1503,20 +1496,95 @@ tuples_intern(Tuples *self, const int32_t *v)
         if (values == NULL)
             return -1;
         self->values = values;
+        int64_t *lines = PyMem_RawRealloc(self->lines, capacity * sizeof(int64_t));
+        if (lines == NULL)
+            return -1;
+        self->lines = lines;
+        int64_t *sums = PyMem_RawRealloc(self->sums, capacity * sizeof(int64_t));
+        if (sums == NULL)
+            return -1;
+        self->sums = sums;
         self->capacity = capacity;
     }
     int32_t id = (int32_t)self->count++;
     memcpy(self->values + (Py_ssize_t)id * width, v, width * sizeof(int32_t));
+    self->lines[id] = 0;
+    self->sums[id] = 0;
     self->slots[at] = id + 1;
     if ((size_t)self->count * 2 > self->mask + 1 && tuples_grow_slots(self) < 0)
         return -1;
     return id;
 }
 
+/* The id of the tuple v, added if new; -1 when out of memory. Inlined with a constant width
+ * (tuples_intern_all), the hash and the comparison unroll: no memcmp call per line. */
+static inline int32_t
+tuples_intern(Tuples *self, const int32_t *v, const int width)
+{
+    size_t at = tuple_hash(v, width) & self->mask;
+    for (;;) {
+        int32_t slot = self->slots[at];
+        if (slot == 0)
+            return tuples_add(self, v, at);
+        const int32_t *known = self->values + (Py_ssize_t)(slot - 1) * width;
+        int same = 1;
+        for (int k = 0; k < width; k++)
+            same &= known[k] == v[k];
+        if (same)
+            return slot - 1;
+        at = (at + 1) & self->mask;
+    }
+}
+
+/* out[i] = the id of (columns[0][i], ...) where flag[i] == 0, else -1; 0, or -1 when out of
+ * memory. */
+static inline int
+tuples_intern_rows(Tuples *self, int32_t *out, const int8_t *flag,
+                   const int32_t *const *columns, Py_ssize_t n, const int width)
+{
+    int32_t v[TUPLES_MAX_WIDTH];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (flag[i] != 0) {
+            out[i] = -1;
+            continue;
+        }
+        for (int k = 0; k < width; k++)
+            v[k] = columns[k][i];
+        int32_t id = tuples_intern(self, v, width);
+        if (id < 0)
+            return -1;
+        out[i] = id;
+    }
+    return 0;
+}
+
+static int
+tuples_intern_all(Tuples *self, int32_t *out, const int8_t *flag,
+                  const int32_t *const *columns, Py_ssize_t n)
+{
+    switch (self->width) {
+#define WIDTH(w)                                                                               \
+    case w:                                                                                    \
+        return tuples_intern_rows(self, out, flag, columns, n, w);
+        WIDTH(1)
+        WIDTH(2)
+        WIDTH(3)
+        WIDTH(4)
+        WIDTH(5)
+        WIDTH(6)
+        WIDTH(7)
+        WIDTH(8)
+#undef WIDTH
+    }
+    return -1;
+}
+
 static void
 Tuples_dealloc(Tuples *self)
 {
     PyMem_RawFree(self->values);
+    PyMem_RawFree(self->lines);
+    PyMem_RawFree(self->sums);
     PyMem_RawFree(self->slots);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1538,9 +1606,11 @@ Tuples_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->width = width;
     self->capacity = 1024;
     self->values = PyMem_RawMalloc(self->capacity * width * sizeof(int32_t));
+    self->lines = PyMem_RawMalloc(self->capacity * sizeof(int64_t));
+    self->sums = PyMem_RawMalloc(self->capacity * sizeof(int64_t));
     self->mask = 4095;
     self->slots = PyMem_RawCalloc(self->mask + 1, sizeof(int32_t));
-    if (self->values == NULL || self->slots == NULL) {
+    if (self->values == NULL || self->lines == NULL || self->sums == NULL || self->slots == NULL) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
@@ -1585,23 +1655,9 @@ Tuples_intern(Tuples *self, PyObject *args)
     const int32_t *columns[TUPLES_MAX_WIDTH];
     for (int k = 0; k < self->width; k++)
         columns[k] = views[2 + k].buf;
-    int failed = 0;
+    int failed;
     Py_BEGIN_ALLOW_THREADS
-    int32_t v[TUPLES_MAX_WIDTH];
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (flag[i] != 0) {
-            out[i] = -1;
-            continue;
-        }
-        for (int k = 0; k < self->width; k++)
-            v[k] = columns[k][i];
-        int32_t id = tuples_intern(self, v);
-        if (id < 0) {
-            failed = 1;
-            break;
-        }
-        out[i] = id;
-    }
+    failed = tuples_intern_all(self, out, flag, columns, n) < 0;
     Py_END_ALLOW_THREADS
     if (failed) {
         PyErr_NoMemory();
@@ -1642,11 +1698,141 @@ Tuples_new_tuples(Tuples *self, PyObject *Py_UNUSED(ignored))
     return list;
 }
 
+/* Count lines by mapped tuple: line i's tuple is (tables[0][ids[0][i]], ...); its tuple id's
+ * line count goes up by one and its sum by sizes[i]. 0, -1 out of memory, -2 an id out of its
+ * table's range (*bad: which pair). */
+static inline int
+tuples_count_rows(Tuples *self, const int64_t *sizes, const int32_t *const *ids,
+                  const int32_t *const *tables, const Py_ssize_t *table_len, Py_ssize_t n,
+                  const int width, int *bad)
+{
+    int32_t v[TUPLES_MAX_WIDTH];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        for (int k = 0; k < width; k++) {
+            int32_t at = ids[k][i];
+            if (at < 0 || at >= table_len[k]) {
+                *bad = k;
+                return -2;
+            }
+            v[k] = tables[k][at];
+        }
+        int32_t id = tuples_intern(self, v, width);
+        if (id < 0)
+            return -1;
+        self->lines[id] += 1;
+        self->sums[id] += sizes[i];
+    }
+    return 0;
+}
+
+/* count(sizes, ids0, table0, ids1, table1, ...): width pairs of an int32 id column and the
+ * int32 table it indexes; sizes int64, one per line (every line is counted). */
+static PyObject *
+Tuples_count(Tuples *self, PyObject *args)
+{
+    Py_ssize_t given = PyTuple_GET_SIZE(args);
+    int width = self->width;
+    if (given != 1 + 2 * width) {
+        PyErr_Format(PyExc_TypeError, "count() takes sizes and %d (ids, table) pairs", width);
+        return NULL;
+    }
+    Py_buffer views[1 + 2 * TUPLES_MAX_WIDTH];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < given; held++) {
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, held), &views[held],
+                               PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+            goto done;
+        Py_ssize_t itemsize = held == 0 ? 8 : 4;
+        if (views[held].itemsize != itemsize) {
+            held++;
+            PyErr_Format(PyExc_ValueError, "argument %d must hold %zd-byte items", (int)held,
+                         itemsize);
+            goto done;
+        }
+    }
+    Py_ssize_t n = views[0].len / 8;
+    const int32_t *ids[TUPLES_MAX_WIDTH], *tables[TUPLES_MAX_WIDTH];
+    Py_ssize_t table_len[TUPLES_MAX_WIDTH];
+    for (int k = 0; k < width; k++) {
+        if (views[1 + 2 * k].len / 4 != n) {
+            PyErr_Format(PyExc_ValueError, "ids %d: %zd items for %zd sizes", k,
+                         views[1 + 2 * k].len / 4, n);
+            goto done;
+        }
+        ids[k] = views[1 + 2 * k].buf;
+        tables[k] = views[2 + 2 * k].buf;
+        table_len[k] = views[2 + 2 * k].len / 4;
+    }
+    const int64_t *sizes = views[0].buf;
+    int status = 0, bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    switch (width) {
+#define WIDTH(w)                                                                               \
+    case w:                                                                                    \
+        status = tuples_count_rows(self, sizes, ids, tables, table_len, n, w, &bad);           \
+        break;
+        WIDTH(1)
+        WIDTH(2)
+        WIDTH(3)
+        WIDTH(4)
+        WIDTH(5)
+        WIDTH(6)
+        WIDTH(7)
+        WIDTH(8)
+#undef WIDTH
+    }
+    Py_END_ALLOW_THREADS
+    if (status == -1) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (status == -2) {
+        PyErr_Format(PyExc_ValueError, "ids %d: an id outside its table", bad);
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    for (int k = 0; k < held; k++)
+        PyBuffer_Release(&views[k]);
+    return result;
+}
+
+/* [(tuple id, lines, sum of sizes)] of the tuples counted since the last call, in id order;
+ * their counts start again from 0 */
+static PyObject *
+Tuples_take_counts(Tuples *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *list = PyList_New(0);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t id = 0; id < self->count; id++) {
+        if (self->lines[id] == 0)
+            continue;
+        PyObject *row = Py_BuildValue("(nLL)", id, (long long)self->lines[id],
+                                      (long long)self->sums[id]);
+        if (row == NULL || PyList_Append(list, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(row);
+        self->lines[id] = 0;
+        self->sums[id] = 0;
+    }
+    return list;
+}
+
 static PyMethodDef Tuples_methods[] = {
     {"intern", (PyCFunction)Tuples_intern, METH_VARARGS,
      "intern(out, flag, *columns): each line's tuple id (int32), -1 where flag != 0"},
     {"new_tuples", (PyCFunction)Tuples_new_tuples, METH_NOARGS,
      "the tuples added since the last call, in id order"},
+    {"count", (PyCFunction)Tuples_count, METH_VARARGS,
+     "count(sizes, ids0, table0, ...): count each line under the tuple (table0[ids0[i]], ...) "
+     "and add up its size"},
+    {"take_counts", (PyCFunction)Tuples_take_counts, METH_NOARGS,
+     "[(tuple id, lines, sum of sizes)] counted since the last call; the counts restart"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 # Events are numbered file_id * FILE_STRIDE + line number: one column instead of two (each
 # stored column costs about the same to write), and a file may have 2**40 lines.
 FILE_STRIDE = 1 << 40
+
+# The UTC minute of a TIMESTAMP `ts`, as whole minutes since 1970 (the scanner's ts // 60000).
+MINUTE_NO = "CAST(floor(epoch_ms({ts}) / 60000) AS INTEGER)"
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -48,10 +51,11 @@ _DDL = (
     """CREATE TABLE IF NOT EXISTS event_log (
         event_no BIGINT NOT NULL,  -- file_id * FILE_STRIDE + line number in the file
         ts TIMESTAMP NOT NULL,
-        minute_no INTEGER NOT NULL,  -- whole minutes since 1970 (UTC): the key to dim_minutes
+        -- whole minutes since 1970 (UTC): the key to dim_minutes. Stored, although ts gives
+        -- it: DuckDB puts a join on a computed key first, before the selective ones.
+        minute_no INTEGER NOT NULL,
         who_key INTEGER NOT NULL,
-        host_key INTEGER NOT NULL,  -- 0: no host (dim_hosts has a row 0 of NULLs)
-        kind_key INTEGER NOT NULL,
+        request_key INTEGER NOT NULL,
         bytes BIGINT
     )""",
     # Who sent a request: the client address and login as logged, and who the snapshot of the
@@ -74,6 +78,13 @@ _DDL = (
         host VARCHAR,
         service_id VARCHAR,
         category VARCHAR
+    )""",
+    # What was asked for: a host and a kind of event (one key for the pair, one column less
+    # in event_log; hosts have a few kinds each, so this table stays small).
+    """CREATE TABLE IF NOT EXISTS dim_requests (
+        request_key INTEGER PRIMARY KEY,
+        host_key INTEGER NOT NULL,  -- 0: no host (dim_hosts has a row 0 of NULLs)
+        kind_key INTEGER NOT NULL
     )""",
     # What happened: the log's own words, which no snapshot changes (so one row per value).
     """CREATE TABLE IF NOT EXISTS dim_kinds (
@@ -143,10 +154,11 @@ SELECT e.ts, k.source, CAST(e.event_no // {stride} AS INTEGER) AS file_id,
     w.device, w.segment, h.service_id, h.category,
     m.school_hours, m.local_day, m.local_dow, m.local_hour
 FROM event_log e
-JOIN dim_kinds k ON k.kind_key = e.kind_key
+JOIN dim_requests r ON r.request_key = e.request_key
+JOIN dim_kinds k ON k.kind_key = r.kind_key
 JOIN dim_minutes m ON m.minute_no = e.minute_no
 JOIN dim_who w ON w.who_key = e.who_key
-JOIN dim_hosts h ON h.host_key = e.host_key
+JOIN dim_hosts h ON h.host_key = r.host_key
 """
 
 
