@@ -8,6 +8,9 @@ The Squid parser's fields are also checked against a plain-Python reading of the
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -205,3 +208,16 @@ def test_parsed_fields_match_a_plain_reading(tmp_path: Path, block_bytes: int) -
     assert hosts["2001:db8::1"] == 8080
     assert hosts["www.facebook.com"] == 443
     assert hosts["example.org"] == 80
+
+
+def test_importing_the_engine_starts_no_openblas_threads() -> None:
+    # NumPy's OpenBLAS would start a spinning thread per core; the engine asks for one.
+    code = (
+        "import os, sys; import safesocial.monitoring.engine, numpy;"
+        " print(len(os.listdir('/proc/self/task')), os.environ['OPENBLAS_NUM_THREADS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    ).stdout.split()
+    assert out == ["1", "1"]

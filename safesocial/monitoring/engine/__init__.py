@@ -6,6 +6,13 @@ same report SQL runs on Apache Spark through `safesocial.monitoring.engine.spark
 imported here, so pyspark stays optional).
 """
 
+import os
+
+# NumPy's OpenBLAS starts a thread per core that spins for a while, even when nothing asks it
+# for linear algebra (the engine never does): on a 2-core server that is CPU taken from the
+# ingest. Set before NumPy is first imported (every engine module imports this package first).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from .formats import FORMATS, FormatError, detect_format
 from .ingest import FileResult, Ingester, IngestError, IngestSummary
 from .policy import Lease, LeaseError, load_leases

@@ -53,6 +53,8 @@ from .store import FILE_STRIDE, MINUTE_NO, Connection
 # fastest in all (the first block, which is not overlapped, is short; DuckDB closes the store
 # quickly), and two buffers of it are little memory.
 BLOCK_BYTES = 48 * 1024 * 1024
+# The first block is read and prepared while the main thread has nothing to do: keep it short.
+FIRST_BLOCK_BYTES = 4 * 1024 * 1024
 RAW_LIMIT = 500  # characters of a malformed line kept
 
 Progress = Callable[[int], None]
@@ -270,7 +272,7 @@ class Ingester:
         scanner = self._scanner if fmt == "squid" else None
         blocks: Iterator[tuple[bytes | memoryview, int]]
         if scanner is not None:
-            blocks = read_blocks_into(log, offset, self._buffers)
+            blocks = read_blocks_into(log, offset, self._buffers, FIRST_BLOCK_BYTES)
         else:
             blocks = read_blocks(log, offset, self.block_bytes)
 

@@ -10,6 +10,7 @@ against these small tables (each also carries the person's role group, saving a 
 from __future__ import annotations
 
 import csv
+import functools
 import ipaddress
 import json
 import threading
@@ -112,8 +113,11 @@ def insert_rows(
         con.unregister(view)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def normal_address(text: str) -> str | None:
     """Canonical text of an IP address (zone dropped, IPv4-mapped IPv6 as IPv4), else None."""
+    if _is_canonical_ipv4(text):  # the usual client, much faster than ipaddress
+        return text
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
@@ -121,6 +125,19 @@ def normal_address(text: str) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
     return str(address)
+
+
+def _is_canonical_ipv4(text: str) -> bool:
+    """Four decimal octets, 0-255, no leading zeros: an IPv4 address already in canonical form
+    (str(ipaddress.ip_address(text)) == text)."""
+    parts = text.split(".")
+    return (
+        len(parts) == 4
+        and text.isascii()
+        and all(
+            part.isdigit() and (part == "0" or part[0] != "0") and int(part) < 256 for part in parts
+        )
+    )
 
 
 def is_address_literal(host: str) -> bool:

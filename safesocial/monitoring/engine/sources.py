@@ -99,13 +99,15 @@ def read_blocks(log: OpenLog, offset: int, block_bytes: int) -> Iterator[tuple[b
 
 
 def read_blocks_into(
-    log: OpenLog, offset: int, buffers: list[bytearray | mmap.mmap]
+    log: OpenLog, offset: int, buffers: list[bytearray | mmap.mmap], first_bytes: int = 0
 ) -> Iterator[tuple[memoryview, int]]:
     """`read_blocks`, into the given buffers in turn instead of new bytes objects (a fresh
     100 MB object per block costs more in page faults and copies than the reading itself).
 
     A block is a view of one buffer, valid until that buffer's next turn: with two buffers,
     while the next block is read. A buffer grows when one line does not fit in it.
+    `first_bytes`: read at most this much for the first block (0: a whole buffer), so that a
+    reader that overlaps blocks has something to work on sooner.
     """
     handle: Any = log.handle  # a file or gzip file: both have readinto
     try:
@@ -119,7 +121,10 @@ def read_blocks_into(
                 buffer = buffers[slot] = bytearray(len(carry) * 2)
             view = memoryview(buffer)
             view[: len(carry)] = carry
-            read = handle.readinto(view[len(carry) :])
+            room = view[len(carry) :]
+            if first_bytes and position == offset and len(carry) < first_bytes:
+                room = room[: first_bytes - len(carry)]
+            read = handle.readinto(room)
             if not read:
                 break
             filled = len(carry) + read
