@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from safesocial.monitoring.engine import Ingester, open_store
+from safesocial.monitoring.engine import ingest as ingest_module
 from safesocial.monitoring.engine.store import Connection
 from tests.enforce.school import school_snapshot
 
@@ -208,6 +209,69 @@ def test_parsed_fields_match_a_plain_reading(tmp_path: Path, block_bytes: int) -
     assert hosts["2001:db8::1"] == 8080
     assert hosts["www.facebook.com"] == 443
     assert hosts["example.org"] == 80
+
+
+@pytest.mark.parametrize("failing_block", [1, 2, 3, 4])
+def test_a_failed_block_loses_its_transaction_and_the_next_run_reads_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_block: int
+) -> None:
+    # Blocks share a transaction (ingest.BLOCKS_PER_COMMIT): storing block N fails, with the
+    # blocks before it in the same transaction stored; whatever was committed stays, the rest
+    # is read again by the next run, and nothing ends up twice.
+    whole = ingest_whole(tmp_path, "whole", LINES)
+    con = open_store(tmp_path / "failed.duckdb")
+    path = tmp_path / "failed.log"
+    write(path, LINES)
+    blocks = {"count": 0, "fail": False}
+    real_block = ingest_module.Ingester._ingest_block
+
+    def counting_block(self: Any, *args: Any) -> None:
+        blocks["count"] += 1
+        blocks["fail"] = blocks["count"] == failing_block
+        real_block(self, *args)
+
+    def failing_after(real: Any) -> Any:
+        def store(self: Any, *args: Any, **kwargs: Any) -> Any:
+            counts = real(self, *args, **kwargs)  # the block's rows are written, then:
+            if blocks["fail"]:
+                raise RuntimeError("disk full")
+            return counts
+
+        return store
+
+    monkeypatch.setattr(ingest_module.Ingester, "_ingest_block", counting_block)
+    for name in ("_store_scanned", "_store_parsed"):
+        real = getattr(ingest_module.Ingester, name)
+        monkeypatch.setattr(ingest_module.Ingester, name, failing_after(real))
+    with (
+        Ingester(con, school_snapshot(), block_bytes=700) as ingester,
+        pytest.raises(RuntimeError, match="disk full"),
+    ):
+        ingester.ingest_paths([path])
+    assert blocks["count"] == failing_block
+    committed = con.execute("SELECT coalesce(sum(lines), 0) FROM files").fetchone()
+    assert committed is not None
+    assert committed[0] < len(LINES)
+    monkeypatch.undo()
+    with Ingester(con, school_snapshot(), block_bytes=700) as ingester:
+        ingester.ingest_paths([path])
+    assert contents(con) == whole
+
+
+def test_a_later_run_stores_every_event_of_kinds_stored_before(tmp_path: Path) -> None:
+    # Each run is a new Ingester on the same store: kinds of event (method, result, ...)
+    # stored by the first are known to the second from the store, and its events are stored
+    # all the same (the SQL loader once dropped them).
+    whole = ingest_whole(tmp_path, "whole", LINES)
+    con = open_store(tmp_path / "runs.duckdb")
+    half = len(LINES) // 2
+    for number, part in enumerate((LINES[:half], LINES[half:])):
+        path = tmp_path / f"part{number}.log"
+        write(path, part)
+        with Ingester(con, school_snapshot()) as ingester:
+            ingester.ingest_paths([path])
+    stored = con.execute("SELECT count(*), (SELECT sum(events) FROM files) FROM event_log")
+    assert stored.fetchone() == (sum(whole["events"].values()),) * 2
 
 
 def test_importing_the_engine_starts_no_openblas_threads() -> None:

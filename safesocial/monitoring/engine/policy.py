@@ -216,6 +216,8 @@ class Attribution:
         ).fetchall():
             self.kinds[tuple(row[1:])] = row[0]
             self.kind_rollup[row[0]] = (row[1], row[5])
+        # the SQL loader joins run_kinds: the stored kinds too, or their events are dropped
+        self._pending["run_kinds"] += [(key, *kind) for kind, key in self.kinds.items()]
 
     def _add_domain(self, domain: str, prio: int, service_id: str, category: str) -> None:
         known = self.domains.get(domain)
