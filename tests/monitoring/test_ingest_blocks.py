@@ -274,6 +274,22 @@ def test_a_later_run_stores_every_event_of_kinds_stored_before(tmp_path: Path) -
     assert stored.fetchone() == (sum(whole["events"].values()),) * 2
 
 
+def test_a_block_of_very_short_lines(tmp_path: Path) -> None:
+    # The scanner's columns are sized for lines of about LINE_BYTES_GUESS bytes; a block of
+    # much shorter ones (here mostly one-character lines) is counted and scanned again.
+    valid = LINES[0]
+    lines = [valid if n % 50 == 0 else "x" for n in range(20_000)]
+    assert sum(len(line) + 1 for line in lines) // len(lines) < ingest_module.LINE_BYTES_GUESS
+    con = open_store(tmp_path / "short.duckdb")
+    path = tmp_path / "short.log"
+    write(path, lines)
+    with Ingester(con, school_snapshot()) as ingester:
+        ingester.ingest_paths([path])
+    assert contents(con)["files"] == (20_000, 400, 19_600, 0)
+    reasons = con.execute("SELECT DISTINCT reason FROM malformed").fetchall()
+    assert len(reasons) == 1
+
+
 def test_importing_the_engine_starts_no_openblas_threads() -> None:
     # NumPy's OpenBLAS would start a spinning thread per core; the engine asks for one.
     code = (

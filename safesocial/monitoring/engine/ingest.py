@@ -58,6 +58,9 @@ BLOCK_BYTES = 48 * 1024 * 1024
 # Blocks per transaction: each commit waits for the disk; a crash loses (and the next run
 # reads again) at most the blocks of the open transaction.
 BLOCKS_PER_COMMIT = 2
+# Squid lines are rarely under 100 bytes: the scanner's columns have room for a block of lines
+# this long on average (else the block is counted and scanned again).
+LINE_BYTES_GUESS = 64
 # The first block is read and prepared while the main thread has nothing to do: keep it short.
 FIRST_BLOCK_BYTES = 4 * 1024 * 1024
 RAW_LIMIT = 500  # characters of a malformed line kept
@@ -297,8 +300,7 @@ class Ingester:
             block, end = item
             if scanner is not None:
                 assert isinstance(block, memoryview)
-                lines = self._module.count_lines(block)
-                scanned = self._prepare(scanner, block, lines, slot)
+                lines, scanned = self._prepare(scanner, block, slot)
                 return _Block(None, lines, len(block), end, scanned)
             assert isinstance(block, bytes)
             lines = block.count(b"\n")
@@ -440,28 +442,54 @@ class Ingester:
 
     # --- the compiled scanner ---------------------------------------------------------------
 
-    def _prepare(self, scanner: Any, data: memoryview, lines: int, slot: int) -> _Scanned:
+    def _scan(self, scanner: Any, data: memoryview, slot: int) -> dict[str, np.ndarray]:
+        """The scanner's columns for the lines of a block, in this slot's reused arrays.
+
+        They are sized for lines of LINE_BYTES_GUESS bytes on average (counting the lines
+        first would read the block once more); a block of shorter lines is counted and scanned
+        again into columns of the right size.
+        """
+        room = len(data) // LINE_BYTES_GUESS + 1
+        for attempt in range(2):
+            if len(self._columns[slot].get("ts", ())) < room:
+                self._columns[slot] = {
+                    name: np.empty(room, dtype) for name, dtype in SCAN_COLUMNS.items()
+                }
+            try:
+                lines = int(scanner.scan(data, *self._columns[slot].values()))
+            except ValueError:  # more lines than room for them
+                if attempt:
+                    raise
+                room = self._module.count_lines(data) + 1  # + a last line without a newline
+                continue
+            return {name: column[:lines] for name, column in self._columns[slot].items()}
+        raise AssertionError("unreachable")
+
+    def _prepare(self, scanner: Any, data: memoryview, slot: int) -> tuple[int, _Scanned]:
         """Scan a block and resolve its keys and rollup counts (in the reading thread, so that
         it overlaps the main thread's storing of the previous block; the scanner, the lookup
-        tables and the rollup groups are only ever used from this thread)."""
-        if len(self._columns[slot].get("ts", ())) < lines:
-            self._columns[slot] = {
-                name: np.empty(lines + lines // 4, dtype) for name, dtype in SCAN_COLUMNS.items()
-            }
-        columns = {name: column[:lines] for name, column in self._columns[slot].items()}
-        if scanner.scan(data, *columns.values()) != lines:
-            raise IngestError("the scanner did not read every line of the block")
+        tables and the rollup groups are only ever used from this thread); (lines, block)."""
+        columns = self._scan(scanner, data, slot)
+        lines = len(columns["ts"])
         lookups, attribution = self._lookups, self.attribution
         assert lookups is not None
         lookups.update({t: scanner.new_strings(t) for t in SCAN_TABLES})
-        accepted = columns["flag"] == 0
         who = lookups.who_ids(attribution, columns)
         request = lookups.request_ids(attribution, columns)
-        usable = accepted.copy()
-        usable[accepted] = lookups.who[who[accepted]] != 0  # 0: the client is not an address
+        if not columns["flag"].any() and lookups.who.all():
+            # the usual block: no deferred line, no client that is not an address
+            usable = np.ones(lines, bool)
+            count = lines
+            bad_clients = deferred = np.zeros(0, np.int64)
+        else:
+            accepted = columns["flag"] == 0
+            usable = accepted.copy()
+            usable[accepted] = lookups.who[who[accepted]] != 0  # 0: not an address
+            count = int(np.count_nonzero(usable))
+            bad_clients = np.flatnonzero(accepted & ~usable)
+            deferred = np.flatnonzero(~accepted)
         events: dict[str, np.ndarray] = {}
         rollup: list[tuple[Any, ...]] = []
-        count = int(np.count_nonzero(usable))
         if count:
             if count == lines:  # the usual block: every line usable, no copies needed
 
@@ -473,8 +501,9 @@ class Ingester:
                 def stored(column: np.ndarray) -> np.ndarray:
                     return column[usable]
 
-            ts = stored(columns["ts"])
-            minute_no = (ts // 60_000).astype(np.int32)
+            minute_no, ms = (
+                part.astype(np.int32) for part in np.divmod(stored(columns["ts"]), 60_000)
+            )
             # every distinct minute starts a run of equal ones
             changes = np.flatnonzero(minute_no[1:] != minute_no[:-1]) + 1
             minutes = np.unique(minute_no[np.r_[0, changes]])
@@ -482,19 +511,19 @@ class Ingester:
             events = {
                 "position": np.flatnonzero(usable) if count < lines else np.arange(lines),
                 "minute_no": minute_no,
-                "ms": (ts - minute_no.astype(np.int64) * 60_000).astype(np.int32),
+                "ms": ms,
                 "who_key": lookups.who[stored(who)],
                 "request_key": lookups.request[stored(request)],
                 "bytes": stored(columns["size"]),
             }
             rollup = self._scanned_rollup(events, minutes, stored(who), stored(request))
-        return _Scanned(
+        return lines, _Scanned(
             data=data,
             offsets=columns["offset"],
             events=events,
             rollup=rollup,
-            bad_clients=np.flatnonzero(accepted & ~usable),
-            deferred=np.flatnonzero(~accepted),
+            bad_clients=bad_clients,
+            deferred=deferred,
         )
 
     def _store_scanned(
