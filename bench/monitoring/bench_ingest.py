@@ -6,9 +6,9 @@ Generates a native-format Squid access.log (school-like traffic: a few thousand 
 social media, CONNECT and plain HTTP with unique paths and query strings), then per run times
 (a) a child process that ingests the file into a fresh DuckDB database and builds the standard
 report (it also notes its start-up / ingest / report split), and (b) GoAccess 1.7, single
-thread, CSV output; the two alternate, so both see the same machine. Wall time and peak RSS
-come from /usr/bin/time. Prints the medians, the ratio and the load average. Not run by the
-test suite.
+thread, CSV output; the two alternate, so both see the same machine, each after a pause
+(`--settle`). Wall time and peak RSS come from /usr/bin/time. Prints the medians, the ratio
+and the load average. Not run by the test suite.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,6 +132,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--goaccess-runs", type=int, help="default: --runs")
     parser.add_argument("--workdir", type=Path, help="keep files here (default: a temp dir)")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=10.0,
+        help="seconds to wait before each timed run (default 10), so that the aftermath of"
+        " the one before (memory it freed, the store's file written back) does not fall on it",
+    )
     args = parser.parse_args()
     goaccess = shutil.which("goaccess")
     if goaccess is None:
@@ -166,6 +174,7 @@ def main() -> None:
                 lines=args.lines,
                 split=str(split),
             )
+            time.sleep(args.settle)
             ours.append(timed([sys.executable, "-c", code]))
             print(
                 f"ours run {run + 1}: {ours[-1][0]:.1f} s, {ours[-1][1] / 1024:.0f} MB"
@@ -174,6 +183,7 @@ def main() -> None:
             )
             db.unlink(missing_ok=True)
         if run < goaccess_runs:
+            time.sleep(args.settle)
             theirs.append(
                 timed(
                     [
