@@ -18,9 +18,10 @@ Two parsers give the same rows:
 - The SQL parsers in formats.py, for every other case: DuckDB reads the block as one column of
   lines, parses it, and joins the values to their keys.
 
-A helper thread reads (and, with the scanner, scans, attributes and counts the rollup of) the
-next block while the main thread stores the current one; the scanner and DuckDB release the
-GIL. The stages take about the same time per block (docs/benchmarks.md, Monitoring).
+A helper thread reads (and, with the scanner, scans and attributes) the next block while the
+main thread stores the current one (with the scanner, it also maps ids to keys and counts the
+rollup, which balances the two); the scanner and DuckDB release the GIL. The stages take about
+the same time per block (docs/benchmarks.md, Monitoring).
 """
 
 from __future__ import annotations
@@ -126,8 +127,10 @@ class _Scanned:
 
     data: memoryview  # valid until the reading thread's next turn with the same buffer
     offsets: np.ndarray  # where each line starts in data
-    events: dict[str, np.ndarray]  # the stored lines' columns, keys resolved
-    rollup: list[tuple[Any, ...]]  # rows for rollup_hourly
+    events: dict[str, np.ndarray]  # the stored lines' columns (who and request as ids)
+    minutes: np.ndarray  # their distinct minutes, sorted
+    who_keys: np.ndarray  # who id -> key, as of this block (grown, never changed, later)
+    request_keys: np.ndarray  # request id -> key, likewise
     bad_clients: np.ndarray  # lines whose client is not an IP address (malformed)
     deferred: np.ndarray  # lines left to the SQL parser
 
@@ -466,9 +469,9 @@ class Ingester:
         raise AssertionError("unreachable")
 
     def _prepare(self, scanner: Any, data: memoryview, slot: int) -> tuple[int, _Scanned]:
-        """Scan a block and resolve its keys and rollup counts (in the reading thread, so that
-        it overlaps the main thread's storing of the previous block; the scanner, the lookup
-        tables and the rollup groups are only ever used from this thread); (lines, block)."""
+        """Scan a block and give its new values keys (in the reading thread, so that it
+        overlaps the main thread's storing of the previous block; the scanner and the lookup
+        tables are only ever used from this thread); (lines, block)."""
         columns = self._scan(scanner, data, slot)
         lines = len(columns["ts"])
         lookups, attribution = self._lookups, self.attribution
@@ -489,7 +492,7 @@ class Ingester:
             bad_clients = np.flatnonzero(accepted & ~usable)
             deferred = np.flatnonzero(~accepted)
         events: dict[str, np.ndarray] = {}
-        rollup: list[tuple[Any, ...]] = []
+        minutes = np.zeros(0, np.int32)
         if count:
             if count == lines:  # the usual block: every line usable, no copies needed
 
@@ -512,16 +515,17 @@ class Ingester:
                 "position": np.flatnonzero(usable) if count < lines else np.arange(lines),
                 "minute_no": minute_no,
                 "ms": ms,
-                "who_key": lookups.who[stored(who)],
-                "request_key": lookups.request[stored(request)],
+                "who": stored(who),
+                "request": stored(request),
                 "bytes": stored(columns["size"]),
             }
-            rollup = self._scanned_rollup(events, minutes, stored(who), stored(request))
         return lines, _Scanned(
             data=data,
             offsets=columns["offset"],
             events=events,
-            rollup=rollup,
+            minutes=minutes,
+            who_keys=lookups.who,
+            request_keys=lookups.request,
             bad_clients=bad_clients,
             deferred=deferred,
         )
@@ -534,8 +538,18 @@ class Ingester:
         self.attribution.write_pending(con)  # the dimension rows the block's keys refer to
         events = len(scanned.events.get("ms", ()))
         if events:
+            # Keys and the rollup here, in the main thread: the reading thread has the scan.
+            stored = scanned.events
             first_event = state.file_id * FILE_STRIDE + state.lines + 1
-            block = dict(scanned.events, event_no=scanned.events["position"] + first_event)
+            block = {
+                "event_no": stored["position"] + first_event,
+                "minute_no": stored["minute_no"],
+                "ms": stored["ms"],
+                "who_key": scanned.who_keys[stored["who"]],
+                "request_key": scanned.request_keys[stored["request"]],
+                "bytes": stored["bytes"],
+            }
+            rollup = self._scanned_rollup(stored, scanned)
             con.register("scanned_block", block)
             try:
                 con.execute(
@@ -544,12 +558,12 @@ class Ingester:
                 )
             finally:
                 con.unregister("scanned_block")
-            insert_rows(con, "rollup_hourly", _ROLLUP_TABLE_COLUMNS, scanned.rollup)
+            insert_rows(con, "rollup_hourly", _ROLLUP_TABLE_COLUMNS, rollup)
             insert_rows(
                 con,
                 "rollup_dirty_days",
                 ("local_day",),
-                [(day,) for day in {row[0] for row in scanned.rollup}],
+                [(day,) for day in {row[0] for row in rollup}],
             )
         offsets = scanned.offsets
         data = scanned.data
@@ -631,25 +645,27 @@ class Ingester:
         con.execute("INSERT INTO rollup_dirty_days SELECT DISTINCT local_day FROM rollup_delta")
 
     def _scanned_rollup(
-        self,
-        stored: dict[str, np.ndarray],
-        minutes: np.ndarray,
-        who: np.ndarray,
-        request: np.ndarray,
+        self, stored: dict[str, np.ndarray], scanned: _Scanned
     ) -> list[tuple[Any, ...]]:
-        """The hourly counts of a scanned block's stored events (`minutes`: their distinct
-        minutes, sorted; `who`, `request`: their combination ids): each line is counted in C
-        under its tuple of group numbers (_RollupGroups), looked up from those ids."""
-        groups, attribution, lookups = self._groups, self.attribution, self._lookups
-        assert groups is not None and lookups is not None
+        """The hourly counts of a scanned block's stored events: each line is counted in C
+        under its tuple of group numbers (_RollupGroups), looked up from its who and request
+        combination ids and its minute. (Main thread only: the groups are not shared.)"""
+        groups, attribution = self._groups, self.attribution
+        assert groups is not None
         minute_table, minute_index = groups.minutes(
-            attribution.minute_rollup, minutes, stored["minute_no"]
+            attribution.minute_rollup, scanned.minutes, stored["minute_no"]
         )
-        who_table = groups.by_id("who", attribution.who_rollup, lookups.who)
-        request_table = groups.by_id("request", attribution.request_rollup, lookups.request)
+        who_table = groups.by_id("who", attribution.who_rollup, scanned.who_keys)
+        request_table = groups.by_id("request", attribution.request_rollup, scanned.request_keys)
         combinations = groups.combinations
         combinations.count(
-            stored["bytes"], minute_index, minute_table, who, who_table, request, request_table
+            stored["bytes"],
+            minute_index,
+            minute_table,
+            stored["who"],
+            who_table,
+            stored["request"],
+            request_table,
         )
         groups.found += combinations.new_tuples()
         names = {part: groups.names(part) for part in ("who", "request", "minute")}
