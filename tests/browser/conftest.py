@@ -46,12 +46,18 @@ def browser() -> Iterator[Any]:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+def new_context(browser: Any, **options: Any) -> Any:
+    """A browser context (Playwright's options) that answers /favicon.ico itself: Chromium asks
+    for it on its own, sometimes after the test has ended, when the live server's database is
+    being flushed for the next test."""
+    context = browser.new_context(**options)
+    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    return context
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    # Chromium asks for /favicon.ico on its own, sometimes after the test has ended, when
-    # the live server's database is being flushed for the next test: answer it here.
-    context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    context = new_context(browser)
     page = context.new_page()
     yield page
     context.close()

@@ -21,7 +21,7 @@ from safesocial.concerns.services import (
     parent_communication_record,
 )
 from safesocial.people.models import Person, School
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, new_context
 from tests.browser.test_pages import sign_in
 from tests.conftest import TOTP_SECRET, Cast
 
@@ -69,7 +69,7 @@ def test_public_report_form_errors_and_reference(
 def test_public_report_form_works_without_javascript(
     browser: Any, live_server: Any, school: School
 ) -> None:
-    context = browser.new_context(java_script_enabled=False)
+    context = new_context(browser, java_script_enabled=False)
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/p/test/report/")

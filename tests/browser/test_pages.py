@@ -11,7 +11,7 @@ import pytest
 from django_otp.oath import totp
 
 from safesocial.people.models import School
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, new_context
 from tests.conftest import TOTP_SECRET, Cast
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -91,7 +91,7 @@ def test_public_school_page_needs_no_sign_in(page: Any, live_server: Any, school
 
 
 def test_pages_work_without_javascript(browser: Any, live_server: Any, cast: Cast) -> None:
-    context = browser.new_context(java_script_enabled=False)
+    context = new_context(browser, java_script_enabled=False)
     page = context.new_page()
     sign_in(page, live_server.url, "teacher", check=False)
     page.wait_for_url(f"{live_server.url}/s/test/")

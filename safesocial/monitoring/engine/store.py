@@ -1,8 +1,9 @@
 """The per-school DuckDB database: schema, opening, and the policy tables the report reads.
 
-Times are UTC `TIMESTAMP`s. Events keep the host and port of each request, never the URL path
-or query string (they can carry personal data). The `policy_*` tables hold the parts of the
-snapshot the report evaluates against; each ingest replaces them with its snapshot's.
+Times are UTC, to the millisecond (`events.ts` is a `TIMESTAMP`). Events keep the host and
+port of each request, never the URL path or query string (they can carry personal data). The
+`policy_*` tables hold the parts of the snapshot the report evaluates against; each ingest
+replaces them with its snapshot's.
 """
 
 from __future__ import annotations
