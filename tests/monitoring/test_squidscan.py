@@ -927,6 +927,8 @@ def test_tuples_count_refuses_ids_outside_their_table(module: Any) -> None:
         tuples.count(sizes, np.array([0, 1], np.int32), table)  # fewer ids than sizes
     with pytest.raises(ValueError):
         tuples.count(np.zeros(3, np.int32), np.array([0, 1, 1], np.int32), table)
+    with pytest.raises(ValueError, match="argument 3"):  # the last argument mistyped
+        tuples.count(sizes, np.array([0, 1, 1], np.int32), table.astype(np.int64))
     with pytest.raises(TypeError):
         tuples.count(sizes, np.array([0, 1, 1], np.int32))  # no table
 

@@ -452,21 +452,21 @@ class Ingester:
         first would read the block once more); a block of shorter lines is counted and scanned
         again into columns of the right size.
         """
-        room = len(data) // LINE_BYTES_GUESS + 1
-        for attempt in range(2):
-            if len(self._columns[slot].get("ts", ())) < room:
-                self._columns[slot] = {
-                    name: np.empty(room, dtype) for name, dtype in SCAN_COLUMNS.items()
-                }
-            try:
-                lines = int(scanner.scan(data, *self._columns[slot].values()))
-            except ValueError:  # more lines than room for them
-                if attempt:
-                    raise
-                room = self._module.count_lines(data) + 1  # + a last line without a newline
-                continue
-            return {name: column[:lines] for name, column in self._columns[slot].items()}
-        raise AssertionError("unreachable")
+        try:
+            return self._scan_into(scanner, data, slot, len(data) // LINE_BYTES_GUESS + 1)
+        except ValueError:  # more lines than room for them
+            # + 1: a last line without a newline
+            return self._scan_into(scanner, data, slot, self._module.count_lines(data) + 1)
+
+    def _scan_into(
+        self, scanner: Any, data: memoryview, slot: int, room: int
+    ) -> dict[str, np.ndarray]:
+        if len(self._columns[slot].get("ts", ())) < room:
+            self._columns[slot] = {
+                name: np.empty(room, dtype) for name, dtype in SCAN_COLUMNS.items()
+            }
+        lines = int(scanner.scan(data, *self._columns[slot].values()))
+        return {name: column[:lines] for name, column in self._columns[slot].items()}
 
     def _prepare(self, scanner: Any, data: memoryview, slot: int) -> tuple[int, _Scanned]:
         """Scan a block and give its new values keys (in the reading thread, so that it
@@ -479,30 +479,23 @@ class Ingester:
         lookups.update({t: scanner.new_strings(t) for t in SCAN_TABLES})
         who = lookups.who_ids(attribution, columns)
         request = lookups.request_ids(attribution, columns)
-        if not columns["flag"].any() and lookups.who.all():
-            # the usual block: no deferred line, no client that is not an address
-            usable = np.ones(lines, bool)
-            count = lines
-            bad_clients = deferred = np.zeros(0, np.int64)
-        else:
+        usable: np.ndarray | None = None  # None: every line (the usual block)
+        bad_clients = deferred = np.zeros(0, np.int64)
+        if columns["flag"].any() or not lookups.who.all():  # deferred lines or bad clients
             accepted = columns["flag"] == 0
             usable = accepted.copy()
             usable[accepted] = lookups.who[who[accepted]] != 0  # 0: not an address
-            count = int(np.count_nonzero(usable))
             bad_clients = np.flatnonzero(accepted & ~usable)
             deferred = np.flatnonzero(~accepted)
+        count = lines if usable is None else int(np.count_nonzero(usable))
+        if count == lines:
+            usable = None  # no copies needed
         events: dict[str, np.ndarray] = {}
         minutes = np.zeros(0, np.int32)
         if count:
-            if count == lines:  # the usual block: every line usable, no copies needed
 
-                def stored(column: np.ndarray) -> np.ndarray:
-                    return column
-
-            else:
-
-                def stored(column: np.ndarray) -> np.ndarray:
-                    return column[usable]
+            def stored(column: np.ndarray) -> np.ndarray:
+                return column if usable is None else column[usable]
 
             minute_no, ms = (
                 part.astype(np.int32) for part in np.divmod(stored(columns["ts"]), 60_000)
@@ -512,7 +505,7 @@ class Ingester:
             minutes = np.unique(minute_no[np.r_[0, changes]])
             attribution.add_minutes(minutes.tolist())
             events = {
-                "position": np.flatnonzero(usable) if count < lines else np.arange(lines),
+                "position": np.arange(lines) if usable is None else np.flatnonzero(usable),
                 "minute_no": minute_no,
                 "ms": ms,
                 "who": stored(who),

@@ -118,6 +118,11 @@ def normal_address(text: str) -> str | None:
     """Canonical text of an IP address (zone dropped, IPv4-mapped IPv6 as IPv4), else None."""
     if _is_canonical_ipv4(text):  # the usual client, much faster than ipaddress
         return text
+    return parsed_address(text)
+
+
+def parsed_address(text: str) -> str | None:
+    """`normal_address` worked out by `ipaddress` alone (no shortcut, no cache)."""
     try:
         address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:

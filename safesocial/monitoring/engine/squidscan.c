@@ -1517,7 +1517,7 @@ tuples_add(Tuples *self, const int32_t *v, size_t at)
 }
 
 /* The id of the tuple v, added if new; -1 when out of memory. Inlined with a constant width
- * (tuples_intern_all), the hash and the comparison unroll: no memcmp call per line. */
+ * (BY_WIDTH), the hash and the comparison unroll: no memcmp call per line. */
 static inline int32_t
 tuples_intern(Tuples *self, const int32_t *v, const int width)
 {
@@ -1558,25 +1558,41 @@ tuples_intern_rows(Tuples *self, int32_t *out, const int8_t *flag,
     return 0;
 }
 
-static int
-tuples_intern_all(Tuples *self, int32_t *out, const int8_t *flag,
-                  const int32_t *const *columns, Py_ssize_t n)
-{
-    switch (self->width) {
-#define WIDTH(w)                                                                               \
-    case w:                                                                                    \
-        return tuples_intern_rows(self, out, flag, columns, n, w);
-        WIDTH(1)
-        WIDTH(2)
-        WIDTH(3)
-        WIDTH(4)
-        WIDTH(5)
-        WIDTH(6)
-        WIDTH(7)
-        WIDTH(8)
-#undef WIDTH
+/* `CALL(w)` with w the constant equal to `width` (1 to TUPLES_MAX_WIDTH): the per-line loops
+ * it calls are inlined for that width, so that their inner loops unroll. */
+#define BY_WIDTH(width, CALL)                                                                  \
+    switch (width) {                                                                           \
+    case 1: CALL(1); break;                                                                    \
+    case 2: CALL(2); break;                                                                    \
+    case 3: CALL(3); break;                                                                    \
+    case 4: CALL(4); break;                                                                    \
+    case 5: CALL(5); break;                                                                    \
+    case 6: CALL(6); break;                                                                    \
+    case 7: CALL(7); break;                                                                    \
+    case 8: CALL(8); break;                                                                    \
     }
-    return -1;
+
+/* Take the buffers of the n arguments (C-contiguous; the first writable when `out_first`),
+ * argument k holding items of itemsizes[k] bytes: 0, or -1 with an exception set. *taken
+ * says how many were taken either way: the caller releases those. */
+static int
+take_buffers(PyObject *args, Py_buffer *views, int n, int out_first,
+             const Py_ssize_t *itemsizes, int *taken)
+{
+    for (*taken = 0; *taken < n; ++*taken) {
+        int k = *taken, flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
+        if (k == 0 && out_first)
+            flags |= PyBUF_WRITABLE;
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, k), &views[k], flags) < 0)
+            return -1;
+        if (views[k].itemsize != itemsizes[k]) {
+            ++*taken;
+            PyErr_Format(PyExc_ValueError, "argument %d must hold %zd-byte items", k + 1,
+                         itemsizes[k]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static void
@@ -1627,22 +1643,13 @@ Tuples_intern(Tuples *self, PyObject *args)
         return NULL;
     }
     Py_buffer views[2 + TUPLES_MAX_WIDTH];
-    memset(views, 0, sizeof views);
-    int held = 0;
+    Py_ssize_t itemsizes[2 + TUPLES_MAX_WIDTH];
+    for (int k = 0; k < given; k++)
+        itemsizes[k] = k == 1 ? 1 : 4; /* out, flag (int8), the int32 columns */
     PyObject *result = NULL;
-    for (; held < given; held++) {
-        int flags = held == 0 ? PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT
-                              : PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, held), &views[held], flags) < 0)
-            goto done;
-        Py_ssize_t itemsize = held == 1 ? 1 : 4;
-        if (views[held].itemsize != itemsize) {
-            held++;
-            PyErr_Format(PyExc_ValueError, "argument %d must hold %zd-byte items", (int)held,
-                         itemsize);
-            goto done;
-        }
-    }
+    int held;
+    if (take_buffers(args, views, (int)given, 1, itemsizes, &held) < 0)
+        goto done;
     Py_ssize_t n = views[0].len / 4;
     for (int k = 1; k < given; k++) {
         if (views[k].len / views[k].itemsize < n) {
@@ -1655,11 +1662,13 @@ Tuples_intern(Tuples *self, PyObject *args)
     const int32_t *columns[TUPLES_MAX_WIDTH];
     for (int k = 0; k < self->width; k++)
         columns[k] = views[2 + k].buf;
-    int failed;
+    int status = 0;
     Py_BEGIN_ALLOW_THREADS
-    failed = tuples_intern_all(self, out, flag, columns, n) < 0;
+#define INTERN(w) status = tuples_intern_rows(self, out, flag, columns, n, w)
+    BY_WIDTH(self->width, INTERN)
+#undef INTERN
     Py_END_ALLOW_THREADS
-    if (failed) {
+    if (status < 0) {
         PyErr_NoMemory();
         goto done;
     }
@@ -1737,20 +1746,13 @@ Tuples_count(Tuples *self, PyObject *args)
         return NULL;
     }
     Py_buffer views[1 + 2 * TUPLES_MAX_WIDTH];
-    int held = 0;
+    Py_ssize_t itemsizes[1 + 2 * TUPLES_MAX_WIDTH];
+    for (int k = 0; k < given; k++)
+        itemsizes[k] = k == 0 ? 8 : 4; /* sizes (int64), then int32 ids and tables */
     PyObject *result = NULL;
-    for (; held < given; held++) {
-        if (PyObject_GetBuffer(PyTuple_GET_ITEM(args, held), &views[held],
-                               PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
-            goto done;
-        Py_ssize_t itemsize = held == 0 ? 8 : 4;
-        if (views[held].itemsize != itemsize) {
-            held++;
-            PyErr_Format(PyExc_ValueError, "argument %d must hold %zd-byte items", (int)held,
-                         itemsize);
-            goto done;
-        }
-    }
+    int held;
+    if (take_buffers(args, views, (int)given, 0, itemsizes, &held) < 0)
+        goto done;
     Py_ssize_t n = views[0].len / 8;
     const int32_t *ids[TUPLES_MAX_WIDTH], *tables[TUPLES_MAX_WIDTH];
     Py_ssize_t table_len[TUPLES_MAX_WIDTH];
@@ -1767,21 +1769,9 @@ Tuples_count(Tuples *self, PyObject *args)
     const int64_t *sizes = views[0].buf;
     int status = 0, bad = 0;
     Py_BEGIN_ALLOW_THREADS
-    switch (width) {
-#define WIDTH(w)                                                                               \
-    case w:                                                                                    \
-        status = tuples_count_rows(self, sizes, ids, tables, table_len, n, w, &bad);           \
-        break;
-        WIDTH(1)
-        WIDTH(2)
-        WIDTH(3)
-        WIDTH(4)
-        WIDTH(5)
-        WIDTH(6)
-        WIDTH(7)
-        WIDTH(8)
-#undef WIDTH
-    }
+#define COUNT(w) status = tuples_count_rows(self, sizes, ids, tables, table_len, n, w, &bad)
+    BY_WIDTH(width, COUNT)
+#undef COUNT
     Py_END_ALLOW_THREADS
     if (status == -1) {
         PyErr_NoMemory();
