@@ -274,6 +274,41 @@ def test_a_later_run_stores_every_event_of_kinds_stored_before(tmp_path: Path) -
     assert stored.fetchone() == (sum(whole["events"].values()),) * 2
 
 
+def test_duckdb_keeps_to_the_calling_thread_while_the_scanner_reads_then_is_set_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parser: str
+) -> None:
+    # The reading thread has one core; DuckDB's own workers would only compete for it. The
+    # setting is DuckDB's, for the whole process: it must be as it was after the run, a
+    # failed one too.
+    con = open_store(tmp_path / "threads.duckdb")
+    con.execute("SET threads = 3")
+    path = tmp_path / "threads.log"
+    write(path, LINES)
+    seen: list[int] = []
+    real = ingest_module.Ingester._ingest_block
+
+    def watching(self: Any, *args: Any) -> None:
+        [(threads,)] = self.con.execute("SELECT current_setting('threads')").fetchall()
+        seen.append(int(threads))
+        real(self, *args)
+        if len(seen) == 3:
+            raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ingest_module.Ingester, "_ingest_block", watching)
+    with (
+        Ingester(con, school_snapshot(), block_bytes=700) as ingester,
+        pytest.raises(RuntimeError, match="disk full"),
+    ):
+        ingester.ingest_paths([path])
+    assert seen == [1 if parser == "scanner" else 3] * 3
+    assert con.execute("SELECT current_setting('threads')").fetchone() == (3,)
+    monkeypatch.undo()
+    with Ingester(con, school_snapshot(), block_bytes=700) as ingester:
+        ingester.ingest_paths([path])
+    assert con.execute("SELECT current_setting('threads')").fetchone() == (3,)
+    assert contents(con) == ingest_whole(tmp_path, "whole", LINES)
+
+
 def test_a_block_of_very_short_lines(tmp_path: Path) -> None:
     # The scanner's columns are sized for lines of about LINE_BYTES_GUESS bytes; a block of
     # much shorter ones (here mostly one-character lines) is counted and scanned again.

@@ -18,10 +18,11 @@ Two parsers give the same rows:
 - The SQL parsers in formats.py, for every other case: DuckDB reads the block as one column of
   lines, parses it, and joins the values to their keys.
 
-A helper thread reads (and, with the scanner, scans and attributes) the next block while the
-main thread stores the current one (with the scanner, it also maps ids to keys and counts the
-rollup, which balances the two); the scanner and DuckDB release the GIL. The stages take about
-the same time per block (docs/benchmarks.md, Monitoring).
+A helper thread reads (and, with the scanner, scans and numbers the combinations of) up to
+READ_AHEAD blocks ahead while the main thread stores the current one (with the scanner, it
+also gives new combinations their keys, maps ids to keys and counts the rollup, which balances
+the two; DuckDB then keeps to the main thread, as its own workers would only compete for the
+two stages' cores). The scanner and DuckDB release the GIL (docs/benchmarks.md, Monitoring).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
@@ -64,6 +66,10 @@ BLOCKS_PER_COMMIT = 2
 LINE_BYTES_GUESS = 64
 # The first block is read and prepared while the main thread has nothing to do: keep it short.
 FIRST_BLOCK_BYTES = 4 * 1024 * 1024
+# Blocks the reading thread may prepare ahead of the one being stored, and so the slots
+# (buffers, scanner columns, files) that take turns: one more, for the block being stored.
+READ_AHEAD = 2
+SLOTS = READ_AHEAD + 1
 RAW_LIMIT = 500  # characters of a malformed line kept
 
 Progress = Callable[[int], None]
@@ -123,14 +129,27 @@ class _Block:
 
 @dataclass(slots=True)
 class _Scanned:
-    """One block the compiled scanner read, prepared for storing (in the reading thread)."""
+    """One block the compiled scanner read, with each line's who and request combination ids
+    (in the reading thread: the C parts)."""
 
     data: memoryview  # valid until the reading thread's next turn with the same buffer
-    offsets: np.ndarray  # where each line starts in data
+    columns: dict[str, np.ndarray]  # the scanner's, in arrays as long-lived as data
+    who: np.ndarray  # each line's who combination id (-1: a deferred line)
+    request: np.ndarray  # each line's request combination id (-1: a deferred line)
+    minute_no: np.ndarray  # each line's minute (epoch minutes) ...
+    ms: np.ndarray  # ... and milliseconds into it
+    new_strings: dict[str, list[str]]  # the scanner's strings first met in this block
+    new_who: list[tuple[int, ...]]  # the combinations first met in this block, in id order
+    new_requests: list[tuple[int, ...]]
+
+
+@dataclass(slots=True)
+class _Sorted:
+    """A scanned block's lines sorted into stored events, bad clients and deferred lines (in
+    the main thread, which gives new combinations their keys)."""
+
     events: dict[str, np.ndarray]  # the stored lines' columns (who and request as ids)
     minutes: np.ndarray  # their distinct minutes, sorted
-    who_keys: np.ndarray  # who id -> key, as of this block (grown, never changed, later)
-    request_keys: np.ndarray  # request id -> key, likewise
     bad_clients: np.ndarray  # lines whose client is not an IP address (malformed)
     deferred: np.ndarray  # lines left to the SQL parser
 
@@ -173,12 +192,12 @@ class Ingester:
         module = load_scanner() if not leases else None
         self._module: Any = module
         self._scanner = module.Scanner() if module is not None else None
-        # Reused from block to block (two, taking turns): fresh 100 MB objects cost page faults.
-        # Anonymous maps, not bytearrays: those are zeroed when made (0.14 s for two).
+        # Reused from block to block (taking turns): fresh 50 MB objects cost page faults.
+        # Anonymous maps, not bytearrays: those are zeroed when made (0.07 s each).
         self._buffers: list[bytearray | mmap.mmap] = (
-            [mmap.mmap(-1, block_bytes), mmap.mmap(-1, block_bytes)] if module else []
+            [mmap.mmap(-1, block_bytes) for _slot in range(SLOTS)] if module else []
         )
-        self._columns: list[dict[str, np.ndarray]] = [{}, {}]
+        self._columns: list[dict[str, np.ndarray]] = [{} for _slot in range(SLOTS)]
         self._lookups = _Lookups(module) if module is not None else None
         self._groups = _RollupGroups(module) if module is not None else None
         self._blocks_open = 0  # blocks stored in the open transaction
@@ -265,8 +284,10 @@ class Ingester:
             status = "new"
         result = FileResult(str(log.path), state.format, status)
         # closing(): on an error, wait for the helper thread before the caller closes the log
+        scanned = state.format == "squid" and self._scanner is not None
         with (
             _collector_paused(),
+            _duckdb_threads(self.con, 1 if scanned else None),
             closing(self._staged_blocks(log, state.offset, state.format)) as blocks,
         ):
             try:
@@ -312,11 +333,13 @@ class Ingester:
             return _Block(path=path, lines=lines, size=len(block), end=end)
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-read") as pool:
-            slot = 0
-            future = pool.submit(stage, slot)
-            while (staged := future.result()) is not None:
-                slot ^= 1
-                future = pool.submit(stage, slot)
+            # The reader works up to READ_AHEAD blocks ahead of the block being stored (each in
+            # its own slot), so that neither stage waits for the other's slower blocks.
+            ahead = deque(pool.submit(stage, slot) for slot in range(READ_AHEAD))
+            block = READ_AHEAD
+            while (staged := ahead.popleft().result()) is not None:
+                ahead.append(pool.submit(stage, block % SLOTS))
+                block += 1
                 yield staged
 
     def _ingest_block(
@@ -469,22 +492,37 @@ class Ingester:
         return {name: column[:lines] for name, column in self._columns[slot].items()}
 
     def _prepare(self, scanner: Any, data: memoryview, slot: int) -> tuple[int, _Scanned]:
-        """Scan a block and give its new values keys (in the reading thread, so that it
-        overlaps the main thread's storing of the previous block; the scanner and the lookup
-        tables are only ever used from this thread); (lines, block)."""
+        """Scan a block and number its lines' combinations (in the reading thread, so that it
+        overlaps the main thread's storing of earlier blocks; the scanner and the `Tuples` are
+        only ever used from this thread); (lines, block)."""
         columns = self._scan(scanner, data, slot)
+        lookups = self._lookups
+        assert lookups is not None
+        new_strings = {table: scanner.new_strings(table) for table in SCAN_TABLES}
+        who, new_who = lookups.who_ids(columns)
+        request, new_requests = lookups.request_ids(columns)
+        minute_no, ms = (part.astype(np.int32) for part in np.divmod(columns["ts"], 60_000))
+        scanned = _Scanned(
+            data, columns, who, request, minute_no, ms, new_strings, new_who, new_requests
+        )
+        return len(columns["ts"]), scanned
+
+    def _sort_lines(self, scanned: _Scanned) -> _Sorted:
+        """Give the block's new combinations their keys (Python: the main thread has the time
+        for it while the reading thread scans) and sort its lines."""
+        columns = scanned.columns
         lines = len(columns["ts"])
         lookups, attribution = self._lookups, self.attribution
         assert lookups is not None
-        lookups.update({t: scanner.new_strings(t) for t in SCAN_TABLES})
-        who = lookups.who_ids(attribution, columns)
-        request = lookups.request_ids(attribution, columns)
+        lookups.update(scanned.new_strings)
+        lookups.add_who(attribution, scanned.new_who)
+        lookups.add_requests(attribution, scanned.new_requests)
         usable: np.ndarray | None = None  # None: every line (the usual block)
         bad_clients = deferred = np.zeros(0, np.int64)
         if columns["flag"].any() or not lookups.who.all():  # deferred lines or bad clients
             accepted = columns["flag"] == 0
             usable = accepted.copy()
-            usable[accepted] = lookups.who[who[accepted]] != 0  # 0: not an address
+            usable[accepted] = lookups.who[scanned.who[accepted]] != 0  # 0: not an address
             bad_clients = np.flatnonzero(accepted & ~usable)
             deferred = np.flatnonzero(~accepted)
         count = lines if usable is None else int(np.count_nonzero(usable))
@@ -497,9 +535,7 @@ class Ingester:
             def stored(column: np.ndarray) -> np.ndarray:
                 return column if usable is None else column[usable]
 
-            minute_no, ms = (
-                part.astype(np.int32) for part in np.divmod(stored(columns["ts"]), 60_000)
-            )
+            minute_no = stored(scanned.minute_no)
             # every distinct minute starts a run of equal ones
             changes = np.flatnonzero(minute_no[1:] != minute_no[:-1]) + 1
             minutes = np.unique(minute_no[np.r_[0, changes]])
@@ -507,42 +543,35 @@ class Ingester:
             events = {
                 "position": np.arange(lines) if usable is None else np.flatnonzero(usable),
                 "minute_no": minute_no,
-                "ms": ms,
-                "who": stored(who),
-                "request": stored(request),
+                "ms": stored(scanned.ms),
+                "who": stored(scanned.who),
+                "request": stored(scanned.request),
                 "bytes": stored(columns["size"]),
             }
-        return lines, _Scanned(
-            data=data,
-            offsets=columns["offset"],
-            events=events,
-            minutes=minutes,
-            who_keys=lookups.who,
-            request_keys=lookups.request,
-            bad_clients=bad_clients,
-            deferred=deferred,
-        )
+        return _Sorted(events, minutes, bad_clients, deferred)
 
     def _store_scanned(
         self, state: _State, log: OpenLog, scanned: _Scanned, lines: int
     ) -> tuple[int, int, int, int]:
         """Store a block the scanner read; its deferred lines go through the SQL parser."""
         con = self.con
+        lookups = self._lookups
+        assert lookups is not None
+        sorted_lines = self._sort_lines(scanned)
         self.attribution.write_pending(con)  # the dimension rows the block's keys refer to
-        events = len(scanned.events.get("ms", ()))
+        events = len(sorted_lines.events.get("ms", ()))
         if events:
-            # Keys and the rollup here, in the main thread: the reading thread has the scan.
-            stored = scanned.events
+            stored = sorted_lines.events
             first_event = state.file_id * FILE_STRIDE + state.lines + 1
             block = {
                 "event_no": stored["position"] + first_event,
                 "minute_no": stored["minute_no"],
                 "ms": stored["ms"],
-                "who_key": scanned.who_keys[stored["who"]],
-                "request_key": scanned.request_keys[stored["request"]],
+                "who_key": lookups.who[stored["who"]],
+                "request_key": lookups.request[stored["request"]],
                 "bytes": stored["bytes"],
             }
-            rollup = self._scanned_rollup(stored, scanned)
+            rollup = self._scanned_rollup(stored, sorted_lines.minutes)
             con.register("scanned_block", block)
             try:
                 con.execute(
@@ -558,7 +587,7 @@ class Ingester:
                 ("local_day",),
                 [(day,) for day in {row[0] for row in rollup}],
             )
-        offsets = scanned.offsets
+        offsets = scanned.columns["offset"]
         data = scanned.data
 
         def text(index: int) -> bytes:
@@ -566,7 +595,7 @@ class Ingester:
             return bytes(data[int(offsets[index]) : end])
 
         malformed = 0
-        bad_clients = scanned.bad_clients
+        bad_clients = sorted_lines.bad_clients
         if bad_clients.size:
             insert_rows(
                 con,
@@ -585,7 +614,7 @@ class Ingester:
             )
             malformed += int(bad_clients.size)
         ignored = 0
-        deferred = scanned.deferred
+        deferred = sorted_lines.deferred
         if deferred.size:
             cleaned = [_clean(text(int(i)) + b"\n")[:-1].decode("utf-8") for i in deferred]
             con.execute(
@@ -638,18 +667,18 @@ class Ingester:
         con.execute("INSERT INTO rollup_dirty_days SELECT DISTINCT local_day FROM rollup_delta")
 
     def _scanned_rollup(
-        self, stored: dict[str, np.ndarray], scanned: _Scanned
+        self, stored: dict[str, np.ndarray], minutes: np.ndarray
     ) -> list[tuple[Any, ...]]:
         """The hourly counts of a scanned block's stored events: each line is counted in C
         under its tuple of group numbers (_RollupGroups), looked up from its who and request
         combination ids and its minute. (Main thread only: the groups are not shared.)"""
-        groups, attribution = self._groups, self.attribution
-        assert groups is not None
+        groups, lookups, attribution = self._groups, self._lookups, self.attribution
+        assert groups is not None and lookups is not None
         minute_table, minute_index = groups.minutes(
-            attribution.minute_rollup, scanned.minutes, stored["minute_no"]
+            attribution.minute_rollup, minutes, stored["minute_no"]
         )
-        who_table = groups.by_id("who", attribution.who_rollup, scanned.who_keys)
-        request_table = groups.by_id("request", attribution.request_rollup, scanned.request_keys)
+        who_table = groups.by_id("who", attribution.who_rollup, lookups.who)
+        request_table = groups.by_id("request", attribution.request_rollup, lookups.request)
         combinations = groups.combinations
         combinations.count(
             stored["bytes"],
@@ -777,6 +806,24 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _duckdb_threads(con: Connection, threads: int | None) -> Iterator[None]:
+    """DuckDB held to `threads` threads (None: as it is), then set back.
+
+    While the compiled scanner reads, one: the reading thread keeps one core busy and the
+    main thread's appends the other; DuckDB's own worker, on the same two cores, only slowed
+    both (10-13 % longer on 10M lines, docs/benchmarks.md)."""
+    if threads is None:
+        yield
+        return
+    [(before,)] = con.execute("SELECT current_setting('threads')").fetchall()
+    con.execute(f"SET threads = {int(threads)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET threads = {int(before)}")
+
+
 def _size(log: OpenLog) -> int:
     try:
         return os.fstat(log.handle.fileno()).st_size
@@ -860,11 +907,25 @@ class _Lookups:
         self.results += new["result"]
         self.rules += new["rule"]
 
-    def who_ids(self, attribution: Attribution, columns: dict[str, np.ndarray]) -> np.ndarray:
-        """Each line's who combination (-1 for deferred lines); `who[id]` is its key."""
+    def who_ids(self, columns: dict[str, np.ndarray]) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+        """Each line's who combination (-1 for deferred lines), and the new combinations
+        (reading thread)."""
         ids = np.empty(len(columns["flag"]), np.int32)
         self.who_tuples.intern(ids, columns["flag"], columns["client"], columns["user"])
-        new = self.who_tuples.new_tuples()
+        return ids, self.who_tuples.new_tuples()
+
+    def request_ids(
+        self, columns: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+        """Each line's request combination (-1 for deferred lines), and the new combinations
+        (reading thread)."""
+        ids = np.empty(len(columns["flag"]), np.int32)
+        parts = ("host", "method", "result", "status", "rule", "port")
+        self.request_tuples.intern(ids, columns["flag"], *(columns[p] for p in parts))
+        return ids, self.request_tuples.new_tuples()
+
+    def add_who(self, attribution: Attribution, new: list[tuple[int, ...]]) -> None:
+        """Keys for new who combinations, in id order (main thread): `who[id]`."""
         if new:
             good = [(c, u) for c, u in new if not self.bad_client[c]]
             keys = iter(
@@ -872,14 +933,9 @@ class _Lookups:
             )
             found = [0 if self.bad_client[c] else next(keys) for c, _u in new]
             self.who = np.concatenate([self.who, np.array(found, np.int32)])
-        return ids
 
-    def request_ids(self, attribution: Attribution, columns: dict[str, np.ndarray]) -> np.ndarray:
-        """Each line's request combination (-1 for deferred lines); `request[id]` is its key."""
-        ids = np.empty(len(columns["flag"]), np.int32)
-        parts = ("host", "method", "result", "status", "rule", "port")
-        self.request_tuples.intern(ids, columns["flag"], *(columns[p] for p in parts))
-        new = self.request_tuples.new_tuples()
+    def add_requests(self, attribution: Attribution, new: list[tuple[int, ...]]) -> None:
+        """Keys for new request combinations, in id order (main thread): `request[id]`."""
         if new:
             hosts = sorted({host for host, *_kind in new if host >= 0})
             keys_of_hosts = attribution.host_keys([self.hosts[h] for h in hosts])
@@ -903,7 +959,6 @@ class _Lookups:
                 [(host_key[request[0]], kind) for request, kind in zip(new, kinds, strict=True)]
             )
             self.request = np.concatenate([self.request, np.array(keys, np.int32)])
-        return ids
 
 
 # Up to this many minutes between a block's first and last (or four per line), a lookup
