@@ -25,7 +25,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from safesocial.monitoring.engine import open_store, standard_report
-from safesocial.monitoring.engine.report import QUERIES, REPORT_TABLES, trust_report, trust_text
+from safesocial.monitoring.engine.report import (
+    QUERIES,
+    REPORT_TABLES,
+    bind_lists,
+    trust_report,
+    trust_text,
+)
 from safesocial.monitoring.engine.spark import (
     SparkEngine,
     SparkUnavailable,
@@ -194,6 +200,20 @@ def test_only_the_parameter_markers_change_for_spark() -> None:
         assert translated.replace(":", "$") == sql.replace(":", "$")
     every_query = " ".join(QUERIES.values())
     assert all(table in every_query for table in REPORT_TABLES)
+
+
+def test_a_list_parameter_is_one_parameter_per_value_on_both_engines(world: World) -> None:
+    sql, params = bind_lists(
+        "SELECT 1 WHERE $a IN ($people) AND $peoples = 3",
+        {"people": ["p-1", "p-2"], "peoples": 3, "a": "p-2", "unused": 5},
+    )
+    assert sql == "SELECT 1 WHERE $a IN ($people_0, $people_1) AND $peoples = 3"
+    assert params == {"people_0": "p-1", "people_1": "p-2", "peoples": 3, "a": "p-2"}
+    assert world.con.execute(sql, params).fetchall() == [(1,)]
+    assert spark_sql(sql) == sql.replace("$", ":")
+    sql, params = bind_lists("SELECT 1 WHERE 'p-1' IN ($people)", {"people": []})
+    assert (sql, params) == ("SELECT 1 WHERE 'p-1' IN (NULL)", {})
+    assert world.con.execute(sql).fetchall() == []
 
 
 def test_trust_report_adds_up_the_schools(world: World, tmp_path: Path) -> None:
