@@ -8,9 +8,6 @@ The Squid parser's fields are also checked against a plain-Python reading of the
 from __future__ import annotations
 
 import gzip
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -323,16 +320,3 @@ def test_a_block_of_very_short_lines(tmp_path: Path) -> None:
     assert contents(con)["files"] == (20_000, 400, 19_600, 0)
     reasons = con.execute("SELECT DISTINCT reason FROM malformed").fetchall()
     assert len(reasons) == 1
-
-
-def test_importing_the_engine_starts_no_openblas_threads() -> None:
-    # NumPy's OpenBLAS would start a spinning thread per core; the engine asks for one.
-    code = (
-        "import os, sys; import safesocial.monitoring.engine, numpy;"
-        " print(len(os.listdir('/proc/self/task')), os.environ['OPENBLAS_NUM_THREADS'])"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
-    ).stdout.split()
-    assert out == ["1", "1"]
