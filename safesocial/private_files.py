@@ -1,7 +1,8 @@
 """Uploaded files kept outside the web root, under settings.PRIVATE_FILES_DIR.
 
-The one place that checks an upload's type and size, names stored files, writes them once the
-database change that names them commits, reads and removes them, and serves them as downloads.
+The one place that checks an upload's type and size, names stored files (once the disk is
+known to have room for them), writes them once the database change that names them commits,
+reads and removes them, and serves them as downloads.
 Each app keeps only what is its own (the types it accepts, its size limit, its subdirectory):
 concerns/files.py for safeguarding evidence, channels/files.py for post images and consent
 forms.
@@ -10,9 +11,11 @@ forms.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -39,6 +42,15 @@ TEXT: FileType = ("text/plain", ())
 # database can never hold a separator or "..", so it cannot reach outside the directory.
 _STORED_NAME = re.compile(r"[0-9A-Za-z]{1,64}")
 _UNSAFE_IN_FILENAME = re.compile(r"[^\w.-]")
+
+# Room left free on the disk beyond the file itself: the database and the logs share it.
+STORAGE_RESERVE_BYTES = 64 * 1024 * 1024
+STORAGE_UNAVAILABLE = (
+    "The file could not be kept: the server's file storage is full or cannot be written to."
+    " Nothing was saved. Try again later, and tell the network manager if it happens again."
+)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,10 +125,34 @@ class PrivateFiles:
 
     def store_on_commit(self, data: bytes) -> str:
         """Name the file now and write it once the caller's transaction commits, so that a save
-        that fails or rolls back leaves no orphan file behind (and no personal data on disk)."""
+        that fails or rolls back leaves no orphan file behind (and no personal data on disk).
+
+        The directory is made and checked first: writable, with room for the file and
+        STORAGE_RESERVE_BYTES more, else a ValidationError and the caller's save fails whole,
+        rather than a record committed whose file cannot then be written."""
+        self._check_room(len(data))
         stored_name = secrets.token_hex(16)
         transaction.on_commit(partial(self.write, stored_name, data))
         return stored_name
+
+    def _check_room(self, size: int) -> None:
+        directory = self.directory()
+        try:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            free = shutil.disk_usage(directory).free
+            writable = os.access(directory, os.W_OK | os.X_OK)
+        except OSError as exc:
+            logger.error("private files: %s unusable (%s)", self.subdirectory, exc.strerror)
+            raise ValidationError(STORAGE_UNAVAILABLE) from None
+        if not writable or free < size + STORAGE_RESERVE_BYTES:
+            logger.error(
+                "private files: %s not written (writable %s, %d bytes free, %d needed)",
+                self.subdirectory,
+                writable,
+                free,
+                size + STORAGE_RESERVE_BYTES,
+            )
+            raise ValidationError(STORAGE_UNAVAILABLE)
 
     def write(self, stored_name: str, data: bytes) -> None:
         path = self.path_of(stored_name)

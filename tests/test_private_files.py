@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
+from safesocial import private_files as storage
 from safesocial.private_files import (
     FileTypes,
     PrivateFiles,
@@ -152,7 +153,32 @@ def test_a_rolled_back_transaction_writes_nothing(
         raise RuntimeError("the save failed")
     assert callbacks == []
     assert store.read(name) is None
-    assert not private_files.exists() or not any(private_files.rglob("*"))
+    assert not any(path.is_file() for path in private_files.rglob("*"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("free", [0, 1000 + storage.STORAGE_RESERVE_BYTES - 1])
+def test_a_full_disk_refuses_the_file_before_anything_commits(
+    private_files: Path,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    free: int,
+) -> None:
+    # Checked when the file is named, inside the caller's transaction: the save fails whole
+    # with a message for the form, instead of a committed record whose file cannot be written.
+    real = storage.shutil.disk_usage
+    monkeypatch.setattr(storage.shutil, "disk_usage", lambda path: real(path)._replace(free=free))
+    store = PrivateFiles("app")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(ValidationError, match="storage is full"),
+    ):
+        store.store_on_commit(b"x" * 1000)
+    assert callbacks == []
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        name = store.store_on_commit(b"x" * 1000)
+    assert store.read(name) == b"x" * 1000
 
 
 def test_a_stored_file_is_never_overwritten() -> None:

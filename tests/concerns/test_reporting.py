@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from safesocial import private_files
 from safesocial.concerns.categories import Category
 from safesocial.concerns.models import Alert, Concern, Evidence
 from safesocial.jobs.models import Job
@@ -127,6 +129,31 @@ def test_bad_attachments_are_refused_and_nothing_is_stored(
             assert client.post(URL, {**data, "attachment": good}).status_code == 200
     assert Evidence.objects.count() == 1
     assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 1
+
+
+def test_a_full_file_store_refuses_the_report_with_a_message_and_keeps_nothing(
+    cast: Cast,
+    settings: Any,
+    tmp_path: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings.PRIVATE_FILES_DIR = tmp_path
+    real = private_files.shutil.disk_usage
+    monkeypatch.setattr(
+        private_files.shutil, "disk_usage", lambda path: real(path)._replace(free=1024)
+    )
+    client = Client()
+    with time_machine.travel("2025-03-04 10:00 +0000", tick=False):
+        data = _form(client)
+    with time_machine.travel("2025-03-04 10:01 +0000", tick=False):
+        good = SimpleUploadedFile("note.txt", b"screenshot description")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(URL, {**data, "attachment": good})
+    assert response.status_code == 400
+    assert "storage is full" in response.content.decode()
+    assert Concern.objects.count() == 0 and Evidence.objects.count() == 0
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
 def test_allegation_from_the_public_form_about_the_head_goes_to_the_chair(cast: Cast) -> None:
