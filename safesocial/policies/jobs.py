@@ -10,9 +10,10 @@ from safesocial.people.models import School
 from safesocial.policies.services import copy_requests_remove_expired, reminders_run
 
 
-# Each notice is its own transaction and its email goes when it commits. Inside one big
-# transaction a failed email would stop the rest with their notices already marked as sent;
-# this way the job's retry sends what is left.
+# Each notice is its own transaction and its email goes when it commits (the notice is marked
+# emailed once it went). Inside one big transaction a failed email would stop the rest with
+# their notices already made; this way the job's retry sends what is left, the failed one
+# first (notice_emails_owed).
 @job_handler("policies.reminders", atomic=False)
 def run_reminders(payload: dict[str, Any]) -> None:
     reminders_run()

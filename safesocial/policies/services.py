@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -759,7 +760,7 @@ def notice_send(
         message=message,
         link=link,
         created_at=timezone.now(),
-        emailed=bool(address),
+        emailed=False,  # until its email went (_notice_email)
     )
     notice.full_clean()
     try:
@@ -768,16 +769,42 @@ def notice_send(
     except IntegrityError:  # another run got there first
         return None
     if address:
-        target = site_link("policies:index", school=school.slug)
-        body = (
-            "There is a new notice for you in safesocial.\n\n"
-            f"Sign in to read it: {target}\n\n"
-            "This email does not say more, so that nothing private travels by email.\n"
-        )
-        transaction.on_commit(
-            lambda: send_mail(EMAIL_SUBJECT, body, None, [address], fail_silently=False)
-        )
+        transaction.on_commit(partial(_notice_email, notice, address))
     return notice
+
+
+# A notice whose email failed (the mail server down mid-run) is emailed by a later run, for
+# this long after it was made; after that the dashboard alone tells it.
+NOTICE_EMAIL_RETRY = dt.timedelta(days=7)
+
+
+def _notice_email(notice: Notice, address: str) -> None:
+    """Email the notice's recipient a link (never what the notice says), then mark it emailed:
+    a failure leaves it unmarked for the next run to send (notice_emails_owed)."""
+    target = site_link("policies:index", school=notice.school.slug)
+    body = (
+        "There is a new notice for you in safesocial.\n\n"
+        f"Sign in to read it: {target}\n\n"
+        "This email does not say more, so that nothing private travels by email.\n"
+    )
+    send_mail(EMAIL_SUBJECT, body, None, [address], fail_silently=False)
+    Notice.objects.filter(pk=notice.pk).update(emailed=True)
+
+
+def notice_emails_owed(*, now: dt.datetime | None = None) -> int:
+    """Send the emails of recent notices that did not go (their recipient has an address);
+    returns how many went. A failure stops here, the rest wait for the next run."""
+    since = (now or timezone.now()) - NOTICE_EMAIL_RETRY
+    owed = Notice.objects.filter(emailed=False, created_at__gte=since).select_related(
+        "school", "recipient__user"
+    )
+    sent = 0
+    for notice in owed.order_by("created_at", "pk"):
+        address = _email_of(notice.recipient)
+        if address:
+            _notice_email(notice, address)
+            sent += 1
+    return sent
 
 
 # Milestones before the due date: (key, how far before, label).
@@ -804,6 +831,7 @@ def review_milestone(due: dt.date, today: dt.date) -> tuple[str, str] | None:
 def reminders_run(*, today: dt.date | None = None) -> int:
     """Send every reminder due today; safe to run as often as you like. Returns notices sent."""
     today = today or timezone.localdate()
+    notice_emails_owed()  # those of earlier runs first
     sent = 0
     for policy in Policy.objects.filter(next_review_due__isnull=False).select_related(
         "school", "owner"

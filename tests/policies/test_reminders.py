@@ -10,6 +10,7 @@ import time_machine
 from django.core.management import call_command
 
 from safesocial.people.models import Person
+from safesocial.policies import services
 from safesocial.policies.models import ActionItem, Notice, Policy
 from safesocial.policies.services import action_item_create, review_milestone
 from tests.conftest import Cast
@@ -102,3 +103,38 @@ def test_new_starter_hears_when_induction_is_due_then_overdue(cast: Cast) -> Non
     run_on(dt.date(2026, 9, 30))
     keys = sorted(Notice.objects.filter(recipient=teacher).values_list("key", flat=True))
     assert keys == ["training:2026-09-21:due", "training:2026-09-21:overdue"]
+
+
+def test_an_email_that_fails_goes_with_the_next_run_and_each_goes_once(
+    cast: Cast, mailoutbox: list[Any], settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The mail server fails on the second email of a run: the run stops there (the job is
+    # retried); the notices made so far stay, and the next run sends what each is owed.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    people = []
+    for role in ("dsl", "headteacher", "teacher"):
+        person = Person.objects.get(user=cast[role])
+        person.email = f"{role}@school.example"
+        person.start_date = dt.date(2026, 9, 1)  # induction training due for each
+        person.save()
+        people.append(person)
+    real_send = services.send_mail
+    calls = {"n": 0}
+
+    def flaky_send(*args: Any, **kwargs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionRefusedError("the mail server is down")
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(services, "send_mail", flaky_send)
+    with pytest.raises(ConnectionRefusedError):
+        run_on(dt.date(2026, 9, 2))
+    made = Notice.objects.filter(recipient__in=people)
+    assert len(mailoutbox) == 1 and made.filter(emailed=True).count() == 1
+    assert made.filter(emailed=False).count() >= 1
+    run_on(dt.date(2026, 9, 3))
+    assert made.count() == 3 and not made.filter(emailed=False).exists()
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in people)
+    run_on(dt.date(2026, 9, 4))
+    assert len(mailoutbox) == 3
