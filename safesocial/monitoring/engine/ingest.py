@@ -56,7 +56,7 @@ from .store import FILE_STRIDE, MINUTE_NO, MS_INTO_MINUTE, Connection
 
 # 48 MB (about 380,000 Squid lines): measured on 10M lines against 32, 96 and 192 MB, the
 # fastest in all (the first block, which is not overlapped, is short; DuckDB closes the store
-# quickly), and two buffers of it are little memory.
+# quickly), and the SLOTS buffers of it are little memory.
 BLOCK_BYTES = 48 * 1024 * 1024
 # Blocks per transaction: each commit waits for the disk; a crash loses (and the next run
 # reads again) at most the blocks of the open transaction.
@@ -307,8 +307,8 @@ class Ingester:
         """The new lines in blocks, ready for DuckDB: scanned (Squid, compiled scanner) or
         cleaned and written to a file for DuckDB's reader.
 
-        A helper thread reads and prepares the next block while DuckDB works on this one
-        (DuckDB and the scanner release the GIL); two files take turns.
+        A helper thread reads and prepares up to READ_AHEAD blocks while DuckDB works on this
+        one (DuckDB and the scanner release the GIL); the SLOTS buffers or files take turns.
         """
         scanner = self._scanner if fmt == "squid" else None
         blocks: Iterator[tuple[bytes | memoryview, int]]
@@ -324,8 +324,8 @@ class Ingester:
             block, end = item
             if scanner is not None:
                 assert isinstance(block, memoryview)
-                lines, scanned = self._prepare(scanner, block, slot)
-                return _Block(None, lines, len(block), end, scanned)
+                scanned = self._prepare(scanner, block, slot)
+                return _Block(None, len(scanned.who), len(block), end, scanned)
             assert isinstance(block, bytes)
             lines = block.count(b"\n")
             path = self._tmpdir / f"block{slot}.log"
@@ -491,10 +491,10 @@ class Ingester:
         lines = int(scanner.scan(data, *self._columns[slot].values()))
         return {name: column[:lines] for name, column in self._columns[slot].items()}
 
-    def _prepare(self, scanner: Any, data: memoryview, slot: int) -> tuple[int, _Scanned]:
+    def _prepare(self, scanner: Any, data: memoryview, slot: int) -> _Scanned:
         """Scan a block and number its lines' combinations (in the reading thread, so that it
         overlaps the main thread's storing of earlier blocks; the scanner and the `Tuples` are
-        only ever used from this thread); (lines, block)."""
+        only ever used from this thread)."""
         columns = self._scan(scanner, data, slot)
         lookups = self._lookups
         assert lookups is not None
@@ -502,10 +502,9 @@ class Ingester:
         who, new_who = lookups.who_ids(columns)
         request, new_requests = lookups.request_ids(columns)
         minute_no, ms = (part.astype(np.int32) for part in np.divmod(columns["ts"], 60_000))
-        scanned = _Scanned(
+        return _Scanned(
             data, columns, who, request, minute_no, ms, new_strings, new_who, new_requests
         )
-        return len(columns["ts"]), scanned
 
     def _sort_lines(self, scanned: _Scanned) -> _Sorted:
         """Give the block's new combinations their keys (Python: the main thread has the time
